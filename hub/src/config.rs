@@ -1,0 +1,110 @@
+//! The command line: every flag also reads from the environment.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pressroom-hub",
+    version,
+    about = "Pressroom's hub: a REST API for books, covers, job orders and print exports, and an \
+             Action Cable server that broadcasts every committed change on AnalyticsChannel."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Log format: human-readable text or one JSON object per line.
+    #[arg(long, global = true, env = "PRESSROOM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the REST API and the cable (applies migrations first).
+    Serve(ServeArgs),
+    /// Serve, and generate realistic activity through the same write path as the API.
+    Demo(DemoArgs),
+    /// Apply database migrations and exit.
+    Migrate(DatabaseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// Database: a file path (SQLite, created if missing) or a `sqlite:` URL.
+    /// Default: hub.sqlite3 in the user's data directory.
+    #[arg(long, env = "PRESSROOM_DATABASE_URL", default_value_os_t = default_database())]
+    pub database: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (REST and /cable share it).
+    #[arg(long, env = "PRESSROOM_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Events generated per second.
+    #[arg(long, default_value_t = 2.0, value_parser = positive_rate)]
+    pub rate: f64,
+}
+
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate.is_finite() => Ok(rate),
+        _ => Err(format!(
+            "{text:?} is not a positive number of events per second"
+        )),
+    }
+}
+
+fn default_database() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("pressroom-hub")
+        .join("hub.sqlite3")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn demo_takes_serve_flags_and_a_positive_rate() {
+        let cli = Cli::parse_from([
+            "pressroom-hub",
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            "x.db",
+            "--rate",
+            "5",
+        ]);
+        let Command::Demo(demo) = cli.command else {
+            panic!("parsed as demo")
+        };
+        assert_eq!(demo.rate, 5.0);
+        assert_eq!(demo.serve.database.database, PathBuf::from("x.db"));
+        assert!(Cli::try_parse_from(["pressroom-hub", "demo", "--rate", "0"]).is_err());
+    }
+}

@@ -1,0 +1,65 @@
+//! The hub's one error type and its JSON rendering:
+//! `{"error": {"code", "message", "fields"?}}`.
+
+use std::collections::BTreeMap;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+/// A message per invalid field, by field name.
+pub type FieldErrors = BTreeMap<String, String>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error("request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("some fields are invalid")]
+    InvalidFields(FieldErrors),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("invalid database location {0:?}: {1}")]
+    DatabaseUrl(String, String),
+    #[error("io error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl HubError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            HubError::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
+            HubError::InvalidFields(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_fields"),
+            HubError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            HubError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            HubError::Database(_)
+            | HubError::Migration(_)
+            | HubError::DatabaseUrl(..)
+            | HubError::Io(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for HubError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = if status.is_server_error() {
+            // Internal details go to the log, not to the client.
+            tracing::error!(error = %self, "request failed");
+            "internal error".to_owned()
+        } else {
+            self.to_string()
+        };
+        let mut error = json!({ "code": code, "message": message });
+        if let HubError::InvalidFields(fields) = &self {
+            error["fields"] = json!(fields);
+        }
+        (status, Json(json!({ "error": error }))).into_response()
+    }
+}

@@ -1,0 +1,18 @@
+//! Pressroom's hub: a REST API whose writes commit with their events (a transactional outbox),
+//! one broadcaster that publishes committed events in seq order, and an Action Cable server.
+//!
+//! A library so tests start it in-process on a free port; `main.rs` is the CLI around it.
+
+pub mod api;
+pub mod broadcaster;
+pub mod cable;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod outbox;
+pub mod server;
+
+pub use error::HubError;
+pub use server::{Hub, RunningHub};

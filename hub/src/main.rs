@@ -1,0 +1,84 @@
+use clap::Parser;
+use pressroom_hub::config::{Cli, Command, LogFormat, ServeArgs};
+use pressroom_hub::{db, demo, Hub, HubError, RunningHub};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    match cli.log_format {
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init(),
+    }
+    match run(cli.command).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "pressroom-hub failed");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<(), HubError> {
+    match command {
+        Command::Migrate(args) => {
+            db::open(&args.database.to_string_lossy())
+                .await?
+                .close()
+                .await;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Serve(args) => serve(args).await?.wait().await,
+        Command::Demo(args) => {
+            let hub = serve(args.serve).await?;
+            println!(
+                "Demo hub: cable {}  REST {}",
+                hub.cable_url(),
+                hub.http_url()
+            );
+            tokio::spawn(demo::run(
+                hub.domain.clone(),
+                args.rate,
+                hub.shutdown_token(),
+            ));
+            hub.wait().await
+        }
+    }
+}
+
+/// Starts the hub and stops it gracefully on Ctrl-C or SIGTERM.
+async fn serve(args: ServeArgs) -> Result<RunningHub, HubError> {
+    let hub = Hub {
+        listen: args.listen,
+        database: args.database.database.to_string_lossy().into_owned(),
+    }
+    .start()
+    .await?;
+    let shutdown = hub.shutdown_token();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        shutdown.cancel();
+    });
+    Ok(hub)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler installs");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,75 @@
+//! The transactional outbox: every domain write appends its event in the same transaction.
+
+use chrono::{DateTime, Utc};
+use pressroom_protocol::{Event, EventKind};
+use serde_json::Value;
+use sqlx::{Sqlite, Transaction};
+
+use crate::HubError;
+
+/// Appends an event inside `tx`. Bumping the head row takes SQLite's write lock for the rest of
+/// the transaction, so seqs are handed out in commit order with no gaps.
+pub async fn append(
+    tx: &mut Transaction<'_, Sqlite>,
+    kind: EventKind,
+    data: Value,
+    at: DateTime<Utc>,
+) -> Result<Event, HubError> {
+    let (seq, epoch): (i64, String) =
+        sqlx::query_as("UPDATE outbox_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, epoch")
+            .fetch_one(&mut **tx)
+            .await?;
+    sqlx::query("INSERT INTO events (seq, kind, data, at) VALUES (?, ?, ?, ?)")
+        .bind(seq)
+        .bind(kind.as_str())
+        .bind(data.to_string())
+        .bind(at.to_rfc3339())
+        .execute(&mut **tx)
+        .await?;
+    let mut event = Event::new(kind, data);
+    event.seq = Some(seq as u64);
+    event.epoch = Some(epoch);
+    event.at = Some(at);
+    Ok(event)
+}
+
+/// The database's epoch and the last committed seq.
+pub async fn head(executor: impl sqlx::SqliteExecutor<'_>) -> Result<(String, u64), HubError> {
+    let (epoch, seq): (String, i64) =
+        sqlx::query_as("SELECT epoch, seq FROM outbox_head WHERE id = 1")
+            .fetch_one(executor)
+            .await?;
+    Ok((epoch, seq as u64))
+}
+
+/// Committed events after `after`, in seq order, at most `limit`.
+pub async fn read_after(
+    executor: impl sqlx::SqliteExecutor<'_>,
+    epoch: &str,
+    after: u64,
+    limit: u32,
+) -> Result<Vec<Event>, HubError> {
+    let rows: Vec<(i64, String, String, String)> =
+        sqlx::query_as("SELECT seq, kind, data, at FROM events WHERE seq > ? ORDER BY seq LIMIT ?")
+            .bind(after as i64)
+            .bind(limit)
+            .fetch_all(executor)
+            .await?;
+    rows.into_iter()
+        .map(|(seq, kind, data, at)| {
+            let mut event = Event::new(
+                EventKind::from(kind.as_str()),
+                serde_json::from_str(&data)
+                    .map_err(|e| HubError::Database(sqlx::Error::Decode(e.into())))?,
+            );
+            event.seq = Some(seq as u64);
+            event.epoch = Some(epoch.to_owned());
+            event.at = Some(
+                DateTime::parse_from_rfc3339(&at)
+                    .map_err(|e| HubError::Database(sqlx::Error::Decode(e.into())))?
+                    .with_timezone(&Utc),
+            );
+            Ok(event)
+        })
+        .collect()
+}

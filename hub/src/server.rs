@@ -1,0 +1,103 @@
+//! Starting and stopping a hub: database, broadcaster, REST API and cable on one listener.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tower_http::trace::TraceLayer;
+
+use crate::broadcaster::{self, CommitSignal};
+use crate::cable::{self, CableState};
+use crate::db;
+use crate::domain::Domain;
+use crate::{api, outbox, HubError};
+
+/// What a hub needs to start.
+#[derive(Debug, Clone)]
+pub struct Hub {
+    pub listen: SocketAddr,
+    /// A file path or a `sqlite:` URL.
+    pub database: String,
+}
+
+/// A hub accepting connections; stop it with [`RunningHub::stop`].
+pub struct RunningHub {
+    pub addr: SocketAddr,
+    pub epoch: String,
+    pub domain: Domain,
+    shutdown: CancellationToken,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl Hub {
+    pub async fn start(self) -> Result<RunningHub, HubError> {
+        let pool = db::open(&self.database).await?;
+        let (epoch, seq) = outbox::head(&pool).await?;
+        let signal = CommitSignal::default();
+        let shutdown = CancellationToken::new();
+        let fanout = broadcaster::spawn(
+            pool.clone(),
+            epoch.clone(),
+            seq,
+            signal.clone(),
+            shutdown.clone(),
+        );
+        let domain = Domain::new(pool, signal);
+        let cable = CableState {
+            fanout,
+            shutdown: shutdown.clone(),
+            connections: Arc::default(),
+        };
+        let app = api::router(domain.clone())
+            .merge(cable::router(cable))
+            .layer(TraceLayer::new_for_http());
+        let listener = TcpListener::bind(self.listen).await?;
+        let addr = listener.local_addr()?;
+        let stopping = shutdown.clone();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stopping.cancelled_owned())
+                .await
+        });
+        tracing::info!(%addr, %epoch, seq, "hub listening");
+        Ok(RunningHub {
+            addr,
+            epoch,
+            domain,
+            shutdown,
+            server,
+        })
+    }
+}
+
+impl RunningHub {
+    /// The cable URL clients connect to.
+    pub fn cable_url(&self) -> String {
+        format!("ws://{}/cable", self.addr)
+    }
+
+    /// The REST origin.
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A token that stops the hub when cancelled (e.g. from a signal handler).
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Runs until the hub is stopped (or the listener fails).
+    pub async fn wait(self) -> Result<(), HubError> {
+        let result = self.server.await.expect("the server task does not panic");
+        self.domain.pool.close().await;
+        Ok(result?)
+    }
+
+    /// Tells every cable client the server is restarting, stops accepting, and waits.
+    pub async fn stop(self) -> Result<(), HubError> {
+        self.shutdown.cancel();
+        self.wait().await
+    }
+}

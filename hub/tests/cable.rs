@@ -1,0 +1,174 @@
+//! The cable speaks Action Cable as a stock Rails server does, checked with a raw client.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{CableClient, TestHub};
+use pressroom_protocol::cable::{channel_identifier, ANALYTICS_CHANNEL, SUBPROTOCOL};
+use pressroom_protocol::{Event, EventKind, ServerFrame};
+use serde_json::json;
+
+async fn post_job_order(hub: &TestHub, body: serde_json::Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(hub.url("/api/job_orders"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn negotiates_the_subprotocol_and_welcomes() {
+    let hub = TestHub::start().await;
+    let mut client = CableClient::connect(&hub.hub).await;
+    assert_eq!(client.protocol.as_deref(), Some(SUBPROTOCOL));
+    assert_eq!(client.next_frame().await, ServerFrame::Welcome);
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn pings_within_three_and_a_half_seconds() {
+    let hub = TestHub::start().await;
+    let mut client = CableClient::connect(&hub.hub).await;
+    assert_eq!(client.next_frame().await, ServerFrame::Welcome);
+    let welcomed = Instant::now();
+    let frame = client.next_frame_within(Duration::from_millis(3500)).await;
+    let Some(ServerFrame::Ping { message }) = frame else {
+        panic!("expected a ping, got {frame:?}")
+    };
+    let now = chrono::Utc::now().timestamp();
+    assert!(
+        (now - message).abs() <= 1,
+        "ping carries the server's Unix time"
+    );
+    assert!(
+        welcomed.elapsed() >= Duration::from_secs(2),
+        "pings are paced, not sent at once"
+    );
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn confirms_analytics_and_rejects_other_channels() {
+    let hub = TestHub::start().await;
+    let mut client = CableClient::subscribed(&hub.hub).await;
+    client.subscribe("ChatChannel").await;
+    assert_eq!(
+        client.next_non_ping().await,
+        ServerFrame::RejectSubscription {
+            identifier: channel_identifier("ChatChannel")
+        }
+    );
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_committed_job_order_reaches_every_subscriber_in_rails_shape() {
+    let hub = TestHub::start().await;
+    let mut first = CableClient::subscribed(&hub.hub).await;
+    let mut second = CableClient::subscribed(&hub.hub).await;
+    let book = json!({"customer": "Acme", "quantity": 50, "book_title": "Dune"});
+    assert_eq!(post_job_order(&hub, book).await.status(), 201);
+
+    for client in [&mut first, &mut second] {
+        let mut kinds = Vec::new();
+        for _ in 0..2 {
+            let ServerFrame::Broadcast {
+                identifier,
+                message,
+            } = client.next_non_ping().await
+            else {
+                panic!("expected a broadcast")
+            };
+            assert_eq!(identifier, channel_identifier(ANALYTICS_CHANNEL));
+            let event: Event = serde_json::from_value(message).unwrap();
+            assert_eq!(event.epoch.as_deref(), Some(hub.hub.epoch.as_str()));
+            assert!(event.at.is_some());
+            kinds.push((event.kind.clone(), event.seq));
+            if event.kind == EventKind::JobOrderCreated {
+                assert_eq!(event.str("customer"), Some("Acme"));
+                assert_eq!(event.int("quantity"), Some(50));
+            }
+        }
+        assert_eq!(
+            kinds,
+            [
+                (EventKind::BookCreated, Some(1)),
+                (EventKind::JobOrderCreated, Some(2))
+            ]
+        );
+    }
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_rejected_post_broadcasts_nothing() {
+    let hub = TestHub::start().await;
+    let mut client = CableClient::subscribed(&hub.hub).await;
+    let bad = post_job_order(
+        &hub,
+        json!({"customer": "Acme", "quantity": 0, "book_title": "Dune"}),
+    )
+    .await;
+    assert_eq!(bad.status(), 422);
+    let malformed = reqwest::Client::new()
+        .post(hub.url("/api/job_orders"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 400);
+    // The next broadcast this client sees is the one valid order, with seq 1: nothing came before.
+    let good = post_job_order(
+        &hub,
+        json!({"customer": "Acme", "quantity": 1, "book_title": "Dune"}),
+    )
+    .await;
+    assert_eq!(good.status(), 201);
+    let ServerFrame::Broadcast { message, .. } = client.next_non_ping().await else {
+        panic!("expected a broadcast")
+    };
+    assert_eq!(message["seq"], 1);
+    assert_eq!(message["event"], "book_created");
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_frames_keep_the_connection() {
+    let hub = TestHub::start().await;
+    let mut client = CableClient::connect(&hub.hub).await;
+    assert_eq!(client.next_frame().await, ServerFrame::Welcome);
+    for garbage in [
+        "{not json",
+        r#"{"command":"dance"}"#,
+        r#"{"command":"subscribe","identifier":"nope"}"#,
+        "[]",
+    ] {
+        client.send_text(garbage).await;
+    }
+    client.subscribe(ANALYTICS_CHANNEL).await;
+    assert_eq!(
+        client.next_non_ping().await,
+        ServerFrame::ConfirmSubscription {
+            identifier: channel_identifier(ANALYTICS_CHANNEL)
+        }
+    );
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_tells_clients_to_reconnect() {
+    let hub = TestHub::start().await;
+    let mut client = CableClient::subscribed(&hub.hub).await;
+    let stopping = tokio::spawn(hub.stop());
+    assert_eq!(
+        client.non_ping_within(common::PROMPTLY).await,
+        Some(ServerFrame::Disconnect {
+            reason: "server_restart".into(),
+            reconnect: true
+        })
+    );
+    stopping.await.unwrap();
+}

@@ -1,0 +1,144 @@
+//! A hub in-process on a free loopback port with a temporary database, and a raw cable client.
+
+#![allow(dead_code)] // each test binary uses its own share of these helpers
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use pressroom_hub::{Hub, RunningHub};
+use pressroom_protocol::cable::{channel_identifier, ANALYTICS_CHANNEL, SUBPROTOCOL};
+use pressroom_protocol::{ClientCommand, ServerFrame};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// Generous bound for anything that should happen promptly.
+pub const PROMPTLY: Duration = Duration::from_secs(10);
+
+pub struct TestHub {
+    pub hub: RunningHub,
+    _dir: tempfile::TempDir,
+}
+
+impl TestHub {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let database = dir
+            .path()
+            .join("hub.sqlite3")
+            .to_string_lossy()
+            .into_owned();
+        let hub = Hub {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database,
+        }
+        .start()
+        .await
+        .unwrap();
+        TestHub { hub, _dir: dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.hub.http_url())
+    }
+
+    pub async fn stop(self) {
+        self.hub.stop().await.unwrap();
+    }
+}
+
+pub struct CableClient {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub protocol: Option<String>,
+}
+
+impl CableClient {
+    pub async fn connect(hub: &RunningHub) -> Self {
+        let mut request = hub.cable_url().into_client_request().unwrap();
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_static(SUBPROTOCOL),
+        );
+        let (ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let protocol = response
+            .headers()
+            .get("Sec-WebSocket-Protocol")
+            .map(|v| v.to_str().unwrap().to_owned());
+        CableClient { ws, protocol }
+    }
+
+    /// Connects, reads the welcome and subscribes to AnalyticsChannel until confirmed.
+    pub async fn subscribed(hub: &RunningHub) -> Self {
+        let mut client = Self::connect(hub).await;
+        assert_eq!(client.next_frame().await, ServerFrame::Welcome);
+        client.subscribe(ANALYTICS_CHANNEL).await;
+        let identifier = channel_identifier(ANALYTICS_CHANNEL);
+        assert_eq!(
+            client.next_non_ping().await,
+            ServerFrame::ConfirmSubscription { identifier }
+        );
+        client
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.ws.send(Message::text(text)).await.unwrap();
+    }
+
+    pub async fn subscribe(&mut self, channel: &str) {
+        let command = ClientCommand::Subscribe {
+            identifier: channel_identifier(channel),
+        };
+        self.send_text(&command.to_json()).await;
+    }
+
+    /// The next text frame, parsed; panics after [`PROMPTLY`].
+    pub async fn next_frame(&mut self) -> ServerFrame {
+        self.next_frame_within(PROMPTLY)
+            .await
+            .expect("a frame arrives in time")
+    }
+
+    /// The next text frame within `limit`, or `None` if none came.
+    pub async fn next_frame_within(&mut self, limit: Duration) -> Option<ServerFrame> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let message = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .ok()?;
+            match message
+                .expect("the connection stays open")
+                .expect("no transport error")
+            {
+                Message::Text(text) => {
+                    return Some(ServerFrame::parse(&text).expect("a well-formed frame"))
+                }
+                Message::Close(frame) => panic!("connection closed: {frame:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// The next frame that is not a ping.
+    pub async fn next_non_ping(&mut self) -> ServerFrame {
+        loop {
+            match self.next_frame().await {
+                ServerFrame::Ping { .. } => continue,
+                frame => return frame,
+            }
+        }
+    }
+
+    /// The next non-ping frame within `limit`, or `None`.
+    pub async fn non_ping_within(&mut self, limit: Duration) -> Option<ServerFrame> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next_frame_within(left).await? {
+                ServerFrame::Ping { .. } => continue,
+                frame => return Some(frame),
+            }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Pressroom's shared vocabulary: the Action Cable frames on the wire, the analytics events a
+//! server broadcasts, the dashboard snapshot and the pure logic that applies one to the other,
+//! and the shapes the desktop backend hands to the webview.
+//!
+//! Pure and IO-free so the hub, the desktop backend and the wasm UI share one definition.
+
+pub mod cable;
+pub mod connection;
+pub mod event;
+pub mod snapshot;
+pub mod view;
+
+pub use cable::{ClientCommand, FrameError, ServerFrame};
+pub use connection::ConnectionState;
+pub use event::{Event, EventKind};
+pub use snapshot::{ExportStatusCounts, Snapshot, Totals};
+pub use view::{DashboardView, Frame};

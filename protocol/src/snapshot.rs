@@ -1,0 +1,256 @@
+//! The dashboard's state and the pure rule that applies an event to it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Event, EventKind};
+
+/// How many events `recent_activity` keeps, newest first.
+pub const RECENT_ACTIVITY_LIMIT: usize = 100;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub books: u64,
+    pub covers: u64,
+    pub job_orders: u64,
+    pub print_exports: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportStatusCounts {
+    pub started: u64,
+    pub completed: u64,
+    pub failed: u64,
+}
+
+/// What `GET /api/analytics/summary` returns; every field but `totals` is optional on the wire
+/// so a minimal server (or a Rails app's own summary) still reads.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<DateTime<Utc>>,
+    pub totals: Totals,
+    #[serde(default)]
+    pub print_exports_by_status: ExportStatusCounts,
+    #[serde(default)]
+    pub recent_activity: Vec<Event>,
+}
+
+/// What [`Snapshot::apply`] did with an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// The event changed the snapshot (or joined the feed).
+    Yes,
+    /// Its seq is not past the snapshot's in the same epoch: it was already counted.
+    AlreadySeen,
+}
+
+impl Snapshot {
+    /// Applies one event: each `*_created` adds one to its total; `print_export_started` adds one
+    /// to `print_exports` and to `started`; `completed` / `failed` move one out of `started`.
+    /// Unknown kinds join the feed and change no total. An event whose seq the snapshot already
+    /// covers (same epoch) is ignored, so replaying a backlog never double-counts.
+    pub fn apply(&mut self, event: &Event) -> Applied {
+        if let (Some(seq), Some(have)) = (event.seq, self.seq) {
+            if event.epoch == self.epoch && seq <= have {
+                return Applied::AlreadySeen;
+            }
+        }
+        let totals = &mut self.totals;
+        let status = &mut self.print_exports_by_status;
+        match event.kind {
+            EventKind::BookCreated => totals.books += 1,
+            EventKind::CoverCreated => totals.covers += 1,
+            EventKind::JobOrderCreated => totals.job_orders += 1,
+            EventKind::PrintExportStarted => {
+                totals.print_exports += 1;
+                status.started += 1;
+            }
+            EventKind::PrintExportCompleted => {
+                status.started = status.started.saturating_sub(1);
+                status.completed += 1;
+            }
+            EventKind::PrintExportFailed => {
+                status.started = status.started.saturating_sub(1);
+                status.failed += 1;
+            }
+            EventKind::Other(_) => {}
+        }
+        if event.seq.is_some() {
+            self.seq = event.seq;
+            self.epoch.clone_from(&event.epoch);
+        }
+        if event.at.is_some() {
+            self.at = event.at;
+        }
+        self.recent_activity.insert(0, event.clone());
+        self.recent_activity.truncate(RECENT_ACTIVITY_LIMIT);
+        Applied::Yes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(kind: &str, seq: Option<u64>) -> Event {
+        let mut event = Event::new(EventKind::from(kind), json!({"id": 1}));
+        event.seq = seq;
+        event.epoch = seq.map(|_| "e1".to_owned());
+        event
+    }
+
+    #[test]
+    fn each_kind_moves_the_right_counts() {
+        let cases: [(&str, Totals, ExportStatusCounts); 7] = [
+            (
+                "book_created",
+                Totals {
+                    books: 1,
+                    ..Default::default()
+                },
+                Default::default(),
+            ),
+            (
+                "cover_created",
+                Totals {
+                    covers: 1,
+                    ..Default::default()
+                },
+                Default::default(),
+            ),
+            (
+                "job_order_created",
+                Totals {
+                    job_orders: 1,
+                    ..Default::default()
+                },
+                Default::default(),
+            ),
+            (
+                "print_export_started",
+                Totals {
+                    print_exports: 1,
+                    ..Default::default()
+                },
+                ExportStatusCounts {
+                    started: 1,
+                    ..Default::default()
+                },
+            ),
+            (
+                "print_export_completed",
+                Totals::default(),
+                ExportStatusCounts {
+                    completed: 1,
+                    ..Default::default()
+                },
+            ),
+            (
+                "print_export_failed",
+                Totals::default(),
+                ExportStatusCounts {
+                    failed: 1,
+                    ..Default::default()
+                },
+            ),
+            ("invoice_paid", Totals::default(), Default::default()),
+        ];
+        for (kind, totals, status) in cases {
+            let mut snapshot = Snapshot::default();
+            assert_eq!(snapshot.apply(&event(kind, None)), Applied::Yes);
+            assert_eq!(snapshot.totals, totals, "{kind}");
+            assert_eq!(snapshot.print_exports_by_status, status, "{kind}");
+            assert_eq!(snapshot.recent_activity.len(), 1, "{kind} joins the feed");
+        }
+    }
+
+    #[test]
+    fn an_export_moves_from_started_to_completed() {
+        let mut snapshot = Snapshot::default();
+        snapshot.apply(&event("print_export_started", None));
+        snapshot.apply(&event("print_export_started", None));
+        snapshot.apply(&event("print_export_completed", None));
+        assert_eq!(snapshot.totals.print_exports, 2);
+        assert_eq!(
+            snapshot.print_exports_by_status,
+            ExportStatusCounts {
+                started: 1,
+                completed: 1,
+                failed: 0
+            }
+        );
+    }
+
+    #[test]
+    fn seen_seqs_are_not_counted_twice() {
+        let mut snapshot = Snapshot::default();
+        assert_eq!(
+            snapshot.apply(&event("book_created", Some(1))),
+            Applied::Yes
+        );
+        assert_eq!(
+            snapshot.apply(&event("book_created", Some(1))),
+            Applied::AlreadySeen
+        );
+        assert_eq!(
+            snapshot.apply(&event("book_created", Some(2))),
+            Applied::Yes
+        );
+        assert_eq!(snapshot.totals.books, 2);
+        assert_eq!(snapshot.seq, Some(2));
+    }
+
+    #[test]
+    fn a_new_epoch_is_not_mistaken_for_a_replay() {
+        let mut snapshot = Snapshot {
+            seq: Some(10),
+            epoch: Some("old".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            snapshot.apply(&event("book_created", Some(1))),
+            Applied::Yes
+        );
+        assert_eq!(
+            (snapshot.seq, snapshot.epoch.as_deref()),
+            (Some(1), Some("e1"))
+        );
+    }
+
+    #[test]
+    fn the_feed_is_newest_first_and_bounded() {
+        let mut snapshot = Snapshot::default();
+        for seq in 1..=(RECENT_ACTIVITY_LIMIT as u64 + 5) {
+            snapshot.apply(&event("job_order_created", Some(seq)));
+        }
+        assert_eq!(snapshot.recent_activity.len(), RECENT_ACTIVITY_LIMIT);
+        assert_eq!(
+            snapshot.recent_activity[0].seq,
+            Some(RECENT_ACTIVITY_LIMIT as u64 + 5)
+        );
+    }
+
+    #[test]
+    fn a_minimal_summary_reads() {
+        let snapshot: Snapshot = serde_json::from_value(
+            json!({"totals": {"books": 1, "covers": 2, "job_orders": 3, "print_exports": 4}}),
+        )
+        .unwrap();
+        assert_eq!(
+            snapshot.totals,
+            Totals {
+                books: 1,
+                covers: 2,
+                job_orders: 3,
+                print_exports: 4
+            }
+        );
+        assert_eq!(snapshot.seq, None);
+    }
+}

@@ -1,0 +1,42 @@
+//! What the desktop backend sends to the webview.
+
+use serde::{Deserialize, Serialize};
+
+use crate::connection::ConnectionState;
+use crate::event::Event;
+use crate::snapshot::{ExportStatusCounts, Snapshot, Totals};
+
+/// Tauri event carrying a [`Frame`].
+pub const FRAME_EVENT: &str = "pressroom://frame";
+/// Tauri event carrying a [`ConnectionState`].
+pub const CONNECTION_EVENT: &str = "pressroom://connection";
+
+/// An update of the dashboard: exact totals plus the feed items new since the last frame.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Frame {
+    pub totals: Totals,
+    pub print_exports_by_status: ExportStatusCounts,
+    /// Newest first.
+    pub new_activity: Vec<Event>,
+    /// When true, `new_activity` replaces the feed instead of joining it (after a snapshot).
+    pub reset_activity: bool,
+}
+
+impl Frame {
+    /// A frame that replaces the whole view with `snapshot`.
+    pub fn full(snapshot: &Snapshot) -> Self {
+        Frame {
+            totals: snapshot.totals,
+            print_exports_by_status: snapshot.print_exports_by_status,
+            new_activity: snapshot.recent_activity.clone(),
+            reset_activity: true,
+        }
+    }
+}
+
+/// Everything the webview needs when it (re)loads: answered by the `dashboard` command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DashboardView {
+    pub connection: ConnectionState,
+    pub snapshot: Snapshot,
+}
