@@ -1,1 +1,10 @@
-fn main() {}
+//! Pressroom's dashboard, rendered by Yew inside the Tauri webview.
+
+mod app;
+mod bridge;
+mod components;
+mod store;
+
+fn main() {
+    yew::Renderer::<app::App>::new().render();
+}

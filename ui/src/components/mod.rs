@@ -1,0 +1,4 @@
+//! The dashboard's panels, each a small function component.
+
+pub mod header;
+pub mod totals;

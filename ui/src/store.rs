@@ -1,0 +1,155 @@
+//! The dashboard's one store: a reducer fed by the backend's frames and connection states.
+
+use std::rc::Rc;
+
+use pressroom_protocol::{
+    ConnectionState, DashboardView, Event, ExportStatusCounts, Frame, Totals,
+};
+use yew::Reducible;
+
+/// Feed items kept on screen.
+pub const ACTIVITY_LIMIT: usize = 200;
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Dashboard {
+    /// `None` until the backend has answered.
+    pub connection: Option<ConnectionState>,
+    pub totals: Totals,
+    pub exports: ExportStatusCounts,
+    /// Newest first.
+    pub activity: Vec<Event>,
+    /// The last failure talking to the backend, shown until the next good answer.
+    pub bridge_error: Option<String>,
+}
+
+pub enum Action {
+    Loaded(DashboardView),
+    Frame(Frame),
+    Connection(ConnectionState),
+    BridgeFailed(String),
+}
+
+impl Reducible for Dashboard {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            Action::Loaded(view) => {
+                next.connection = Some(view.connection);
+                next.apply_frame(Frame::full(&view.snapshot));
+                next.bridge_error = None;
+            }
+            Action::Frame(frame) => next.apply_frame(frame),
+            Action::Connection(state) => next.connection = Some(state),
+            Action::BridgeFailed(message) => next.bridge_error = Some(message),
+        }
+        Rc::new(next)
+    }
+}
+
+impl Dashboard {
+    fn apply_frame(&mut self, frame: Frame) {
+        self.totals = frame.totals;
+        self.exports = frame.print_exports_by_status;
+        if frame.reset_activity {
+            self.activity = frame.new_activity;
+        } else {
+            let mut activity = frame.new_activity;
+            activity.append(&mut self.activity);
+            self.activity = activity;
+        }
+        self.activity.truncate(ACTIVITY_LIMIT);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pressroom_protocol::{EventKind, Snapshot};
+    use serde_json::json;
+
+    fn event(id: i64) -> Event {
+        Event::new(EventKind::JobOrderCreated, json!({"id": id}))
+    }
+
+    fn reduce(state: Dashboard, action: Action) -> Dashboard {
+        (*Rc::new(state).reduce(action)).clone()
+    }
+
+    #[test]
+    fn loading_shows_the_backend_view() {
+        let snapshot = Snapshot {
+            totals: Totals {
+                books: 1,
+                covers: 2,
+                job_orders: 3,
+                print_exports: 4,
+            },
+            recent_activity: vec![event(2), event(1)],
+            ..Default::default()
+        };
+        let state = reduce(
+            Dashboard {
+                bridge_error: Some("x".into()),
+                ..Default::default()
+            },
+            Action::Loaded(DashboardView {
+                connection: ConnectionState::Live,
+                snapshot,
+            }),
+        );
+        assert_eq!(state.connection, Some(ConnectionState::Live));
+        assert_eq!(state.totals.job_orders, 3);
+        assert_eq!(state.activity, vec![event(2), event(1)]);
+        assert_eq!(state.bridge_error, None);
+    }
+
+    #[test]
+    fn frames_set_exact_totals_and_prepend_new_items() {
+        let state = Dashboard {
+            activity: vec![event(1)],
+            ..Default::default()
+        };
+        let frame = Frame {
+            totals: Totals {
+                job_orders: 3,
+                ..Default::default()
+            },
+            new_activity: vec![event(3), event(2)],
+            ..Default::default()
+        };
+        let state = reduce(state, Action::Frame(frame));
+        assert_eq!(state.totals.job_orders, 3);
+        assert_eq!(state.activity, vec![event(3), event(2), event(1)]);
+    }
+
+    #[test]
+    fn a_reset_frame_replaces_the_feed_and_the_feed_is_bounded() {
+        let many: Vec<Event> = (0..(ACTIVITY_LIMIT as i64 + 10)).map(event).collect();
+        let state = reduce(
+            Dashboard {
+                activity: vec![event(-1)],
+                ..Default::default()
+            },
+            Action::Frame(Frame {
+                new_activity: many,
+                reset_activity: true,
+                ..Default::default()
+            }),
+        );
+        assert_eq!(state.activity.len(), ACTIVITY_LIMIT);
+        assert_eq!(state.activity[0], event(0));
+    }
+
+    #[test]
+    fn connection_states_and_failures_are_kept() {
+        let state = reduce(
+            Dashboard::default(),
+            Action::Connection(ConnectionState::Connecting),
+        );
+        let state = reduce(state, Action::BridgeFailed("backend unavailable".into()));
+        assert_eq!(state.connection, Some(ConnectionState::Connecting));
+        assert_eq!(state.bridge_error.as_deref(), Some("backend unavailable"));
+    }
+}
