@@ -1,0 +1,190 @@
+//! Shared pieces of the desktop app's end-to-end tests: a hub in-process on a free loopback port,
+//! and the real app window driven through tauri-driver + WebKitWebDriver.
+
+#![allow(dead_code)] // each test binary uses its own share of these helpers
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use pressroom_hub::{Hub, RunningHub};
+use serde_json::json;
+
+/// Generous bound for what a person would expect to see promptly; real time is not a benchmark.
+pub const PROMPTLY: Duration = Duration::from_secs(30);
+
+pub struct TestHub {
+    pub hub: RunningHub,
+    _dir: tempfile::TempDir,
+}
+
+impl TestHub {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let database = dir
+            .path()
+            .join("hub.sqlite3")
+            .to_string_lossy()
+            .into_owned();
+        let hub = Hub {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database,
+        }
+        .start()
+        .await
+        .unwrap();
+        TestHub { hub, _dir: dir }
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let response = reqwest::Client::new()
+            .post(format!("{}{path}", self.hub.http_url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "POST {path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap()
+    }
+
+    pub async fn stop(self) {
+        self.hub.stop().await.unwrap();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The Pressroom app in a real window, with its own data dir and environment.
+pub struct AppWindow {
+    pub client: Client,
+    driver: Child,
+    _data_dir: tempfile::TempDir,
+}
+
+impl AppWindow {
+    /// Launches the app binary through tauri-driver with `env` (plus a fresh `PRESSROOM_DATA_DIR`).
+    pub async fn launch(env: &[(&str, &str)]) -> Self {
+        assert!(
+            std::env::var_os("DISPLAY").is_some(),
+            "the window tests need an X display: run them under xvfb-run (scripts/test does)"
+        );
+        let data_dir = tempfile::tempdir().unwrap();
+        let (port, native_port) = (free_port(), free_port());
+        let mut command = Command::new("tauri-driver");
+        command
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("PRESSROOM_DATA_DIR", data_dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let driver = command
+            .spawn()
+            .expect("tauri-driver is installed (scripts/setup installs it)");
+        wait_for_port(SocketAddr::from(([127, 0, 0, 1], port)));
+        let application = Path::new(env!("CARGO_BIN_EXE_pressroom"))
+            .canonicalize()
+            .unwrap();
+        let capabilities = json!({
+            "browserName": "wry",
+            "tauri:options": { "application": application },
+        });
+        let client = ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(capabilities.as_object().unwrap().clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a WebDriver session with the app");
+        AppWindow {
+            client,
+            driver,
+            _data_dir: data_dir,
+        }
+    }
+
+    /// The text of the element with `data-testid`, if it is on the page.
+    pub async fn text(&self, test_id: &str) -> Option<String> {
+        let element = self
+            .client
+            .find(Locator::Css(&format!("[data-testid='{test_id}']")))
+            .await
+            .ok()?;
+        element.text().await.ok()
+    }
+
+    /// Waits until the element's text satisfies `done`, polling until `PROMPTLY` has passed.
+    pub async fn wait_for(&self, test_id: &str, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + PROMPTLY;
+        loop {
+            let text = self.text(test_id).await;
+            if let Some(text) = text.as_deref().filter(|t| done(t)) {
+                return text.to_owned();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{test_id} never became {what}; last seen {text:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The number shown in a total card.
+    pub async fn total(&self, key: &str) -> u64 {
+        let text = self
+            .wait_for(&format!("total-{key}"), "a number", |t| {
+                t.trim().parse::<u64>().is_ok()
+            })
+            .await;
+        text.trim().parse().unwrap()
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        self.stop_driver();
+    }
+
+    fn stop_driver(&mut self) {
+        // SIGTERM, not SIGKILL: tauri-driver then stops WebKitWebDriver (and the app) too.
+        let _ = kill(Pid::from_raw(self.driver.id() as i32), Signal::SIGTERM);
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for AppWindow {
+    fn drop(&mut self) {
+        if self.driver.try_wait().ok().flatten().is_none() {
+            self.stop_driver();
+        }
+    }
+}
+
+fn wait_for_port(addr: SocketAddr) {
+    let deadline = Instant::now() + PROMPTLY;
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "tauri-driver did not listen on {addr}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
