@@ -3,6 +3,7 @@ use pressroom_protocol::{ConnectionState, Frame};
 use yew::prelude::*;
 
 use crate::bridge;
+use crate::components::feed::ActivityFeed;
 use crate::components::header::Header;
 use crate::components::totals::TotalCards;
 use crate::store::{Action, Dashboard};
@@ -53,6 +54,7 @@ pub fn App() -> Html {
             }
             <main>
                 <TotalCards totals={store.totals} />
+                <ActivityFeed activity={store.activity.clone()} />
             </main>
         </div>
     }

@@ -1,4 +1,5 @@
 //! The dashboard's panels, each a small function component.
 
+pub mod feed;
 pub mod header;
 pub mod totals;
