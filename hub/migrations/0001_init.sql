@@ -23,6 +23,7 @@ CREATE TABLE books (
     created_at TEXT NOT NULL
 );
 CREATE INDEX books_title ON books (title);
+CREATE UNIQUE INDEX books_isbn ON books (isbn) WHERE isbn IS NOT NULL;
 
 CREATE TABLE covers (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -40,6 +41,9 @@ CREATE TABLE job_orders (
     due_date   TEXT,
     created_at TEXT    NOT NULL
 );
+-- Times are stored as fixed-width RFC 3339 UTC text, so text order is time order and the
+-- volume series can group by prefix.
+CREATE INDEX job_orders_created_at ON job_orders (created_at);
 
 CREATE TABLE print_exports (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -1,6 +1,8 @@
 //! Opening the database and applying migrations.
 
 use std::str::FromStr;
+
+use chrono::{DateTime, SecondsFormat, Utc};
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -43,4 +45,9 @@ pub async fn open(location: &str) -> Result<Pool, HubError> {
         .await?;
     sqlx::migrate!("./migrations").run(&pool).await?;
     Ok(pool)
+}
+
+/// Times are stored as fixed-width RFC 3339 UTC text, so text order is time order.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }

@@ -23,7 +23,7 @@ pub async fn append(
         .bind(seq)
         .bind(kind.as_str())
         .bind(data.to_string())
-        .bind(at.to_rfc3339())
+        .bind(crate::db::timestamp(at))
         .execute(&mut **tx)
         .await?;
     let mut event = Event::new(kind, data);

@@ -9,9 +9,11 @@ pub mod connection;
 pub mod event;
 pub mod snapshot;
 pub mod view;
+pub mod volume;
 
 pub use cable::{ClientCommand, FrameError, ServerFrame};
 pub use connection::ConnectionState;
 pub use event::{Event, EventKind};
 pub use snapshot::{ExportStatusCounts, Snapshot, Totals};
 pub use view::{DashboardView, Frame};
+pub use volume::JobOrderVolume;

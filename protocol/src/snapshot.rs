@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::event::{Event, EventKind};
+use crate::volume::JobOrderVolume;
 
 /// How many events `recent_activity` keeps, newest first.
 pub const RECENT_ACTIVITY_LIMIT: usize = 100;
@@ -38,6 +39,8 @@ pub struct Snapshot {
     pub print_exports_by_status: ExportStatusCounts,
     #[serde(default)]
     pub recent_activity: Vec<Event>,
+    #[serde(default)]
+    pub job_order_volume: JobOrderVolume,
 }
 
 /// What [`Snapshot::apply`] did with an event.
@@ -65,7 +68,12 @@ impl Snapshot {
         match event.kind {
             EventKind::BookCreated => totals.books += 1,
             EventKind::CoverCreated => totals.covers += 1,
-            EventKind::JobOrderCreated => totals.job_orders += 1,
+            EventKind::JobOrderCreated => {
+                totals.job_orders += 1;
+                if let Some(at) = event.at {
+                    self.job_order_volume.record(at);
+                }
+            }
             EventKind::PrintExportStarted => {
                 totals.print_exports += 1;
                 status.started += 1;

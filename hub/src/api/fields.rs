@@ -1,20 +1,77 @@
-//! Reading a JSON request body field by field, collecting a message for every invalid one, so a
-//! client learns everything wrong with a request at once.
+//! Reading request bodies, paths and query strings field by field, collecting a message for
+//! every invalid one, so a client learns everything wrong with a request at once.
 
-use axum::extract::rejection::JsonRejection;
+use std::collections::HashMap;
+
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, Query};
 use axum::Json;
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
+use crate::domain::PageRequest;
 use crate::error::FieldErrors;
 use crate::HubError;
 
-/// Turns the `Json` extractor's result into the body's object, or a 400.
-pub fn object(body: Result<Json<Value>, JsonRejection>) -> Result<Map<String, Value>, HubError> {
-    match body {
-        Ok(Json(Value::Object(map))) => Ok(map),
-        Ok(Json(_)) => Err(HubError::MalformedJson("expected a JSON object".to_owned())),
-        Err(rejection) => Err(HubError::MalformedJson(rejection.body_text())),
+/// A JSON object body, or a 400 when it is not JSON (or not an object).
+pub struct Body(pub Fields);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
+    type Rejection = HubError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, HubError> {
+        match Json::<Value>::from_request(request, state).await {
+            Ok(Json(Value::Object(map))) => Ok(Body(Fields::new(map))),
+            Ok(Json(_)) => Err(HubError::MalformedJson("expected a JSON object".to_owned())),
+            Err(rejection) => Err(malformed(rejection)),
+        }
+    }
+}
+
+fn malformed(rejection: JsonRejection) -> HubError {
+    HubError::MalformedJson(rejection.body_text())
+}
+
+/// An integer id in the path; anything else names no resource, so it is a 404.
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Id {
+    type Rejection = HubError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, HubError> {
+        let path: Result<Path<i64>, PathRejection> = Path::from_request_parts(parts, state).await;
+        path.map(|Path(id)| Id(id))
+            .map_err(|_| HubError::NotFound("resource"))
+    }
+}
+
+/// The query string as fields.
+pub struct Params(pub Fields);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Params {
+    type Rejection = HubError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, HubError> {
+        let Query(params) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| {
+                HubError::InvalidFields(FieldErrors::from([(
+                    "query".to_owned(),
+                    rejection.body_text(),
+                )]))
+            })?;
+        Ok(Params(Fields::new(
+            params
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        )))
     }
 }
 
@@ -35,30 +92,56 @@ impl Fields {
         self.body.get(name).is_some_and(|v| !v.is_null())
     }
 
-    fn fail<T>(&mut self, name: &str, message: &str) -> Option<T> {
-        self.errors.insert(name.to_owned(), message.to_owned());
+    fn fail<T>(&mut self, name: &str, message: impl Into<String>) -> Option<T> {
+        self.errors.insert(name.to_owned(), message.into());
         None
+    }
+
+    /// Records an error found by a rule spanning several fields.
+    pub fn reject(&mut self, name: &str, message: impl Into<String>) {
+        self.errors.insert(name.to_owned(), message.into());
     }
 
     /// A required, non-blank string (trimmed).
     pub fn string(&mut self, name: &str) -> Option<String> {
         match self.body.get(name) {
             None | Some(Value::Null) => self.fail(name, "is required"),
+            _ => self.optional_string(name),
+        }
+    }
+
+    /// An optional string; present but blank is an error.
+    pub fn optional_string(&mut self, name: &str) -> Option<String> {
+        match self.body.get(name) {
+            None | Some(Value::Null) => None,
             Some(Value::String(s)) if s.trim().is_empty() => self.fail(name, "must not be blank"),
             Some(Value::String(s)) => Some(s.trim().to_owned()),
             Some(_) => self.fail(name, "must be a string"),
         }
     }
 
-    /// A required integer of at least `min`.
-    pub fn int_at_least(&mut self, name: &str, min: i64) -> Option<i64> {
+    /// A required integer in `min..=max`.
+    pub fn int(&mut self, name: &str, min: i64, max: i64) -> Option<i64> {
         match self.body.get(name) {
             None | Some(Value::Null) => self.fail(name, "is required"),
-            Some(v) => match v.as_i64() {
-                Some(n) if n >= min => Some(n),
-                Some(_) => self.fail(name, &format!("must be at least {min}")),
-                None => self.fail(name, "must be an integer"),
-            },
+            _ => self.optional_int(name, min, max),
+        }
+    }
+
+    /// An optional integer in `min..=max`; query strings give it as text.
+    pub fn optional_int(&mut self, name: &str, min: i64, max: i64) -> Option<i64> {
+        let value = self.body.get(name)?;
+        let number = match value {
+            Value::Null => return None,
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+        match number {
+            Some(n) if (min..=max).contains(&n) => Some(n),
+            Some(_) if max == i64::MAX => self.fail(name, format!("must be at least {min}")),
+            Some(_) => self.fail(name, format!("must be between {min} and {max}")),
+            None => self.fail(name, "must be an integer"),
         }
     }
 
@@ -66,24 +149,25 @@ impl Fields {
     pub fn optional_date(&mut self, name: &str) -> Option<NaiveDate> {
         match self.body.get(name) {
             None | Some(Value::Null) => None,
-            Some(Value::String(s)) => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-                Ok(date) => Some(date),
-                Err(_) => self.fail(name, "must be a date as YYYY-MM-DD"),
-            },
+            Some(Value::String(s)) if NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => {
+                NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+            }
             Some(_) => self.fail(name, "must be a date as YYYY-MM-DD"),
         }
     }
 
-    /// Records an error found by a rule spanning several fields.
-    pub fn reject(&mut self, name: &str, message: &str) {
-        self.errors.insert(name.to_owned(), message.to_owned());
+    /// `limit` (1..=500, default 50) and `before` (an id) of a list request.
+    pub fn page(&mut self) -> PageRequest {
+        let limit = self.optional_int("limit", 1, 500).unwrap_or(50) as u32;
+        let before = self.optional_int("before", 1, i64::MAX);
+        PageRequest { limit, before }
     }
 
-    /// Ok with `value` when every field read was valid (`value` is then `Some`).
-    pub fn finish<T>(self, value: Option<T>) -> Result<T, HubError> {
-        match value {
-            Some(value) if self.errors.is_empty() => Ok(value),
-            _ => Err(HubError::InvalidFields(self.errors)),
+    /// Ok with `value` when every field read was valid.
+    pub fn finish<T>(self, value: impl FnOnce() -> Option<T>) -> Result<T, HubError> {
+        if !self.errors.is_empty() {
+            return Err(HubError::InvalidFields(self.errors));
         }
+        value().ok_or(HubError::InvalidFields(self.errors))
     }
 }

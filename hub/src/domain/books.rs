@@ -1,0 +1,154 @@
+use chrono::Utc;
+use pressroom_protocol::EventKind;
+use serde::Serialize;
+use serde_json::json;
+
+use super::{invalid, timestamp, Domain, Page, PageRequest};
+use crate::{outbox, HubError};
+
+#[derive(Debug, Clone)]
+pub struct NewBook {
+    pub title: String,
+    /// Already validated and normalised (digits only, or ending in X).
+    pub isbn: Option<String>,
+    pub author: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Book {
+    pub id: i64,
+    pub title: String,
+    pub isbn: Option<String>,
+    pub author: Option<String>,
+    pub created_at: String,
+}
+
+const COLUMNS: &str = "id, title, isbn, author, created_at";
+
+impl Domain {
+    pub async fn create_book(&self, book: NewBook) -> Result<Book, HubError> {
+        let mut tx = self.begin_write().await?;
+        let book = insert_book(&mut tx, book).await?;
+        self.commit(tx).await?;
+        Ok(book)
+    }
+
+    pub async fn book(&self, id: i64) -> Result<Book, HubError> {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM books WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(HubError::NotFound("book"))
+    }
+
+    pub async fn books(&self, page: PageRequest) -> Result<Page<Book>, HubError> {
+        let rows = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM books WHERE (?1 IS NULL OR id < ?1) ORDER BY id DESC LIMIT ?2"
+        ))
+        .bind(page.before)
+        .bind(page.limit + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Page::from_rows(rows, page, |b: &Book| b.id))
+    }
+}
+
+/// Inserts a book and its `book_created` event inside a write transaction.
+pub(super) async fn insert_book(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    book: NewBook,
+) -> Result<Book, HubError> {
+    if let Some(isbn) = &book.isbn {
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM books WHERE isbn = ?")
+            .bind(isbn)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if let Some(id) = taken {
+            return Err(invalid("isbn", format!("is already used by book #{id}")));
+        }
+    }
+    let now = Utc::now();
+    let created_at = timestamp(now);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO books (title, isbn, author, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+    )
+    .bind(&book.title)
+    .bind(&book.isbn)
+    .bind(&book.author)
+    .bind(&created_at)
+    .fetch_one(&mut **tx)
+    .await?;
+    let data = json!({ "id": id, "title": book.title, "isbn": book.isbn, "author": book.author });
+    outbox::append(tx, EventKind::BookCreated, data, now).await?;
+    Ok(Book {
+        id,
+        title: book.title,
+        isbn: book.isbn,
+        author: book.author,
+        created_at,
+    })
+}
+
+/// Checks an ISBN-10 or ISBN-13 (hyphens and spaces allowed) and returns it normalised.
+pub fn normalise_isbn(text: &str) -> Result<String, &'static str> {
+    let isbn: String = text
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .collect::<String>()
+        .to_uppercase();
+    let digit = |c: char| c.to_digit(10).map(u32::from);
+    match isbn.len() {
+        10 => {
+            let mut sum = 0;
+            for (i, c) in isbn.chars().enumerate() {
+                let value = match (i, c) {
+                    (9, 'X') => 10,
+                    _ => digit(c).ok_or("must contain only digits (and a final X for ISBN-10)")?,
+                };
+                sum += value * (10 - i as u32);
+            }
+            if sum % 11 == 0 {
+                Ok(isbn)
+            } else {
+                Err("has a wrong check digit")
+            }
+        }
+        13 => {
+            let mut sum = 0;
+            for (i, c) in isbn.chars().enumerate() {
+                let value = digit(c).ok_or("must contain only digits")?;
+                sum += if i % 2 == 0 { value } else { value * 3 };
+            }
+            if sum % 10 == 0 {
+                Ok(isbn)
+            } else {
+                Err("has a wrong check digit")
+            }
+        }
+        _ => Err("must be an ISBN-10 or ISBN-13"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalise_isbn;
+
+    #[test]
+    fn isbns_are_checked_and_normalised() {
+        assert_eq!(
+            normalise_isbn("978-0-306-40615-7"),
+            Ok("9780306406157".into())
+        );
+        assert_eq!(normalise_isbn("0-306-40615-2"), Ok("0306406152".into()));
+        assert_eq!(normalise_isbn("0-8044-2957-x"), Ok("080442957X".into()));
+        assert_eq!(
+            normalise_isbn("978-0-306-40615-8"),
+            Err("has a wrong check digit")
+        );
+        assert_eq!(
+            normalise_isbn("12345"),
+            Err("must be an ISBN-10 or ISBN-13")
+        );
+        assert!(normalise_isbn("97803064061X7").is_err());
+    }
+}

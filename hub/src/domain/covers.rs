@@ -1,0 +1,81 @@
+use chrono::Utc;
+use pressroom_protocol::EventKind;
+use serde::Serialize;
+use serde_json::json;
+
+use super::{invalid, timestamp, Domain, Page, PageRequest};
+use crate::{outbox, HubError};
+
+#[derive(Debug, Clone)]
+pub struct NewCover {
+    pub book_id: i64,
+    pub format: String,
+    pub finish: String,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Cover {
+    pub id: i64,
+    pub book_id: i64,
+    pub format: String,
+    pub finish: String,
+    pub created_at: String,
+}
+
+const COLUMNS: &str = "id, book_id, format, finish, created_at";
+
+impl Domain {
+    pub async fn create_cover(&self, cover: NewCover) -> Result<Cover, HubError> {
+        let mut tx = self.begin_write().await?;
+        let book: Option<i64> = sqlx::query_scalar("SELECT id FROM books WHERE id = ?")
+            .bind(cover.book_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if book.is_none() {
+            return Err(invalid(
+                "book_id",
+                format!("no book has id {}", cover.book_id),
+            ));
+        }
+        let now = Utc::now();
+        let created_at = timestamp(now);
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO covers (book_id, format, finish, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(cover.book_id)
+        .bind(&cover.format)
+        .bind(&cover.finish)
+        .bind(&created_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        let data = json!({ "id": id, "book_id": cover.book_id, "format": cover.format, "finish": cover.finish });
+        outbox::append(&mut tx, EventKind::CoverCreated, data, now).await?;
+        self.commit(tx).await?;
+        Ok(Cover {
+            id,
+            book_id: cover.book_id,
+            format: cover.format,
+            finish: cover.finish,
+            created_at,
+        })
+    }
+
+    pub async fn cover(&self, id: i64) -> Result<Cover, HubError> {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM covers WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(HubError::NotFound("cover"))
+    }
+
+    pub async fn covers(&self, page: PageRequest) -> Result<Page<Cover>, HubError> {
+        let rows = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM covers WHERE (?1 IS NULL OR id < ?1) ORDER BY id DESC LIMIT ?2"
+        ))
+        .bind(page.before)
+        .bind(page.limit + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Page::from_rows(rows, page, |c: &Cover| c.id))
+    }
+}

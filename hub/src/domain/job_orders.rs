@@ -1,0 +1,121 @@
+use chrono::{NaiveDate, Utc};
+use pressroom_protocol::EventKind;
+use serde::Serialize;
+use serde_json::json;
+
+use super::books::{insert_book, NewBook};
+use super::{invalid, timestamp, Domain, Page, PageRequest};
+use crate::{outbox, HubError};
+
+/// Which book a new job order is for.
+#[derive(Debug, Clone)]
+pub enum BookRef {
+    Id(i64),
+    /// Found by exact title, or created (its `book_created` commits with the order).
+    Title(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewJobOrder {
+    pub book: BookRef,
+    pub customer: String,
+    pub quantity: i64,
+    pub due_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct JobOrder {
+    pub id: i64,
+    pub book_id: i64,
+    pub customer: String,
+    pub quantity: i64,
+    pub due_date: Option<NaiveDate>,
+    pub created_at: String,
+}
+
+const COLUMNS: &str = "id, book_id, customer, quantity, due_date, created_at";
+
+impl Domain {
+    pub async fn create_job_order(&self, order: NewJobOrder) -> Result<JobOrder, HubError> {
+        let mut tx = self.begin_write().await?;
+        let book_id = match order.book {
+            BookRef::Id(id) => {
+                let found: Option<i64> = sqlx::query_scalar("SELECT id FROM books WHERE id = ?")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                found.ok_or_else(|| invalid("book_id", format!("no book has id {id}")))?
+            }
+            BookRef::Title(title) => {
+                let found: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM books WHERE title = ? ORDER BY id LIMIT 1")
+                        .bind(&title)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                match found {
+                    Some(id) => id,
+                    None => {
+                        insert_book(
+                            &mut tx,
+                            NewBook {
+                                title,
+                                isbn: None,
+                                author: None,
+                            },
+                        )
+                        .await?
+                        .id
+                    }
+                }
+            }
+        };
+        let now = Utc::now();
+        let created_at = timestamp(now);
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO job_orders (book_id, customer, quantity, due_date, created_at) \
+             VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(book_id)
+        .bind(&order.customer)
+        .bind(order.quantity)
+        .bind(order.due_date)
+        .bind(&created_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut data = json!({
+            "id": id, "book_id": book_id, "customer": order.customer, "quantity": order.quantity,
+        });
+        if let Some(due) = order.due_date {
+            data["due_date"] = json!(due);
+        }
+        outbox::append(&mut tx, EventKind::JobOrderCreated, data, now).await?;
+        self.commit(tx).await?;
+        Ok(JobOrder {
+            id,
+            book_id,
+            customer: order.customer,
+            quantity: order.quantity,
+            due_date: order.due_date,
+            created_at,
+        })
+    }
+
+    pub async fn job_order(&self, id: i64) -> Result<JobOrder, HubError> {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM job_orders WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(HubError::NotFound("job order"))
+    }
+
+    pub async fn job_orders(&self, page: PageRequest) -> Result<Page<JobOrder>, HubError> {
+        let rows = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM job_orders WHERE (?1 IS NULL OR id < ?1) ORDER BY id DESC LIMIT ?2"
+        ))
+        .bind(page.before)
+        .bind(page.limit + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Page::from_rows(rows, page, |j: &JobOrder| j.id))
+    }
+}

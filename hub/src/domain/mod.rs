@@ -1,0 +1,79 @@
+//! Domain writes and reads. Every write commits its rows together with its outbox events, then
+//! wakes the broadcaster; nothing here publishes directly.
+
+mod books;
+mod covers;
+mod job_orders;
+mod print_exports;
+mod summary;
+
+pub use books::{normalise_isbn, Book, NewBook};
+pub use covers::{Cover, NewCover};
+pub use job_orders::{BookRef, JobOrder, NewJobOrder};
+pub use print_exports::{ExportStatus, PrintExport};
+pub use summary::{EventsPage, MAX_EVENTS_PAGE};
+
+use serde::Serialize;
+use sqlx::{Sqlite, Transaction};
+
+use crate::broadcaster::CommitSignal;
+pub(crate) use crate::db::timestamp;
+use crate::db::Pool;
+use crate::error::FieldErrors;
+use crate::HubError;
+
+#[derive(Clone)]
+pub struct Domain {
+    pub pool: Pool,
+    signal: CommitSignal,
+}
+
+/// A page of a list, newest first; pass `next_before` as `before` for the next page.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_before: Option<i64>,
+}
+
+/// Which page of a list: at most `limit` items with ids below `before`.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub limit: u32,
+    pub before: Option<i64>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `limit + 1` rows fetched newest first.
+    fn from_rows(mut rows: Vec<T>, request: PageRequest, id: impl Fn(&T) -> i64) -> Self {
+        let more = rows.len() > request.limit as usize;
+        rows.truncate(request.limit as usize);
+        let next_before = if more { rows.last().map(&id) } else { None };
+        Page {
+            items: rows,
+            next_before,
+        }
+    }
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> HubError {
+    HubError::InvalidFields(FieldErrors::from([(field.to_owned(), message.into())]))
+}
+
+impl Domain {
+    pub fn new(pool: Pool, signal: CommitSignal) -> Self {
+        Domain { pool, signal }
+    }
+
+    /// Starts a write. IMMEDIATE takes SQLite's write lock up front: a read-then-write
+    /// transaction would fail with SQLITE_BUSY under concurrent writers instead of waiting.
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, HubError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Commits a write and wakes the broadcaster for the events it appended.
+    async fn commit(&self, tx: Transaction<'static, Sqlite>) -> Result<(), HubError> {
+        tx.commit().await?;
+        self.signal.committed();
+        Ok(())
+    }
+}

@@ -1,0 +1,142 @@
+use chrono::Utc;
+use pressroom_protocol::EventKind;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{invalid, timestamp, Domain, Page, PageRequest};
+use crate::{outbox, HubError};
+
+/// `started` → `completed` | `failed`; nothing leaves a finished state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(rename_all = "snake_case", type_name = "TEXT")]
+pub enum ExportStatus {
+    Started,
+    Completed,
+    Failed,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct PrintExport {
+    pub id: i64,
+    pub job_order_id: i64,
+    pub status: ExportStatus,
+    pub reason: Option<String>,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+}
+
+const COLUMNS: &str = "id, job_order_id, status, reason, started_at, finished_at";
+
+impl Domain {
+    /// Starts an export of a job order.
+    pub async fn start_print_export(&self, job_order_id: i64) -> Result<PrintExport, HubError> {
+        let mut tx = self.begin_write().await?;
+        let order: Option<i64> = sqlx::query_scalar("SELECT id FROM job_orders WHERE id = ?")
+            .bind(job_order_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if order.is_none() {
+            return Err(invalid(
+                "job_order_id",
+                format!("no job order has id {job_order_id}"),
+            ));
+        }
+        let now = Utc::now();
+        let export: PrintExport = sqlx::query_as(&format!(
+            "INSERT INTO print_exports (job_order_id, status, started_at) VALUES (?, 'started', ?) \
+             RETURNING {COLUMNS}"
+        ))
+        .bind(job_order_id)
+        .bind(timestamp(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        let data = json!({ "id": export.id, "job_order_id": job_order_id });
+        outbox::append(&mut tx, EventKind::PrintExportStarted, data, now).await?;
+        self.commit(tx).await?;
+        Ok(export)
+    }
+
+    pub async fn complete_print_export(&self, id: i64) -> Result<PrintExport, HubError> {
+        self.finish_print_export(id, ExportStatus::Completed, None)
+            .await
+    }
+
+    pub async fn fail_print_export(
+        &self,
+        id: i64,
+        reason: String,
+    ) -> Result<PrintExport, HubError> {
+        self.finish_print_export(id, ExportStatus::Failed, Some(reason))
+            .await
+    }
+
+    async fn finish_print_export(
+        &self,
+        id: i64,
+        status: ExportStatus,
+        reason: Option<String>,
+    ) -> Result<PrintExport, HubError> {
+        let mut tx = self.begin_write().await?;
+        let now = Utc::now();
+        let finished: Option<PrintExport> = sqlx::query_as(&format!(
+            "UPDATE print_exports SET status = ?, reason = ?, finished_at = ? \
+             WHERE id = ? AND status = 'started' RETURNING {COLUMNS}"
+        ))
+        .bind(status)
+        .bind(&reason)
+        .bind(timestamp(now))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(export) = finished else {
+            let current: Option<ExportStatus> =
+                sqlx::query_scalar("SELECT status FROM print_exports WHERE id = ?")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            return Err(match current {
+                None => HubError::NotFound("print export"),
+                Some(current) => HubError::Conflict(format!(
+                    "print export {id} is already {}",
+                    serde_json::to_value(current)
+                        .expect("statuses serialise")
+                        .as_str()
+                        .unwrap_or("finished")
+                )),
+            });
+        };
+        let (kind, data) = match status {
+            ExportStatus::Failed => (
+                EventKind::PrintExportFailed,
+                json!({ "id": id, "job_order_id": export.job_order_id, "reason": reason }),
+            ),
+            _ => (
+                EventKind::PrintExportCompleted,
+                json!({ "id": id, "job_order_id": export.job_order_id }),
+            ),
+        };
+        outbox::append(&mut tx, kind, data, now).await?;
+        self.commit(tx).await?;
+        Ok(export)
+    }
+
+    pub async fn print_export(&self, id: i64) -> Result<PrintExport, HubError> {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM print_exports WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(HubError::NotFound("print export"))
+    }
+
+    pub async fn print_exports(&self, page: PageRequest) -> Result<Page<PrintExport>, HubError> {
+        let rows = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM print_exports WHERE (?1 IS NULL OR id < ?1) ORDER BY id DESC LIMIT ?2"
+        ))
+        .bind(page.before)
+        .bind(page.limit + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Page::from_rows(rows, page, |e: &PrintExport| e.id))
+    }
+}
