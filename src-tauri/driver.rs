@@ -44,19 +44,8 @@ enum Ended {
 }
 
 impl<O: Outlet> Driver<O> {
-    pub fn new(
-        endpoints: Endpoints,
-        token: Option<String>,
-        dashboard: SharedDashboard,
-        outlet: O,
-    ) -> Self {
-        Driver {
-            endpoints,
-            token,
-            dashboard,
-            outlet,
-            http: reqwest::Client::new(),
-        }
+    pub fn new(endpoints: Endpoints, token: Option<String>, dashboard: SharedDashboard, outlet: O) -> Self {
+        Driver { endpoints, token, dashboard, outlet, http: reqwest::Client::new() }
     }
 
     /// Keeps a connection up until `stop` is cancelled.
@@ -98,10 +87,7 @@ impl<O: Outlet> Driver<O> {
     async fn open(&self) -> Result<Socket> {
         let mut request = self.endpoints.cable.as_str().into_client_request()?;
         let headers = request.headers_mut();
-        headers.insert(
-            "Sec-WebSocket-Protocol",
-            HeaderValue::from_static(SUBPROTOCOL),
-        );
+        headers.insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
         if let Some(token) = &self.token {
             let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
                 .map_err(|e| tokio_tungstenite::tungstenite::Error::HttpFormat(e.into()))?;
@@ -111,9 +97,7 @@ impl<O: Outlet> Driver<O> {
         let connect = tokio_tungstenite::connect_async(request);
         match tokio::time::timeout(HANDSHAKE_TIMEOUT, connect).await {
             Ok(result) => Ok(result?.0),
-            Err(_) => {
-                Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "handshake timed out").into())
-            }
+            Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "handshake timed out").into()),
         }
     }
 
@@ -137,9 +121,7 @@ impl<O: Outlet> Driver<O> {
             };
             match session.handle_text(&text) {
                 None => {}
-                Some(SessionAction::Send(command)) => {
-                    socket.send(Message::text(command.to_json())).await?
-                }
+                Some(SessionAction::Send(command)) => socket.send(Message::text(command.to_json())).await?,
                 Some(SessionAction::Subscribed) => {
                     self.refresh_snapshot().await;
                     live = true;
@@ -162,11 +144,7 @@ impl<O: Outlet> Driver<O> {
                 }
             }
         }
-        Ok(if live {
-            Ended::LostAfterLive
-        } else {
-            Ended::Failed
-        })
+        Ok(if live { Ended::LostAfterLive } else { Ended::Failed })
     }
 
     /// Fetches the summary; a server without one (a stock Rails app) keeps the current view.

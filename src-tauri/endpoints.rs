@@ -13,10 +13,8 @@ pub struct Endpoints {
 
 impl Endpoints {
     pub fn parse(cable_url: &str) -> Result<Self> {
-        let invalid = |reason: &str| Error::InvalidHubUrl {
-            url: cable_url.to_owned(),
-            reason: reason.to_owned(),
-        };
+        let invalid =
+            |reason: &str| Error::InvalidHubUrl { url: cable_url.to_owned(), reason: reason.to_owned() };
         let cable = Url::parse(cable_url.trim()).map_err(|e| invalid(&e.to_string()))?;
         let scheme = match cable.scheme() {
             "ws" => "http",
@@ -27,8 +25,7 @@ impl Endpoints {
             return Err(invalid("the cable URL needs a host"));
         }
         let mut rest = cable.clone();
-        rest.set_scheme(scheme)
-            .map_err(|()| invalid("cannot map the scheme to http"))?;
+        rest.set_scheme(scheme).map_err(|()| invalid("cannot map the scheme to http"))?;
         let path = cable.path().trim_end_matches('/');
         let base = path.strip_suffix("/cable").unwrap_or(path);
         rest.set_path(&format!("{base}/"));
@@ -39,9 +36,7 @@ impl Endpoints {
 
     /// A REST URL for `path` (relative, e.g. `api/analytics/summary`).
     pub fn api(&self, path: &str) -> Url {
-        self.rest
-            .join(path)
-            .expect("a relative path joins onto an http origin")
+        self.rest.join(path).expect("a relative path joins onto an http origin")
     }
 }
 
@@ -54,18 +49,11 @@ mod tests {
         let cases = [
             ("ws://localhost:3000/cable", "http://localhost:3000/"),
             ("wss://hub.example.com/cable", "https://hub.example.com/"),
-            (
-                "wss://example.com/pressroom/cable/",
-                "https://example.com/pressroom/",
-            ),
+            ("wss://example.com/pressroom/cable/", "https://example.com/pressroom/"),
             ("ws://127.0.0.1:9/cable?token=abc", "http://127.0.0.1:9/"),
         ];
         for (cable, rest) in cases {
-            assert_eq!(
-                Endpoints::parse(cable).unwrap().rest.as_str(),
-                rest,
-                "{cable}"
-            );
+            assert_eq!(Endpoints::parse(cable).unwrap().rest.as_str(), rest, "{cable}");
         }
         let endpoints = Endpoints::parse("wss://example.com/pressroom/cable").unwrap();
         assert_eq!(
@@ -78,10 +66,7 @@ mod tests {
     fn anything_but_a_websocket_url_is_refused_with_a_reason() {
         for bad in ["http://localhost:3000/cable", "localhost:3000", "", "ws://"] {
             let error = Endpoints::parse(bad).unwrap_err();
-            assert!(
-                matches!(error, Error::InvalidHubUrl { .. }),
-                "{bad}: {error}"
-            );
+            assert!(matches!(error, Error::InvalidHubUrl { .. }), "{bad}: {error}");
         }
     }
 }

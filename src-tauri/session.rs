@@ -26,10 +26,7 @@ pub struct Session {
 
 impl Default for Session {
     fn default() -> Self {
-        Session {
-            identifier: channel_identifier(ANALYTICS_CHANNEL),
-            subscribed: false,
-        }
+        Session { identifier: channel_identifier(ANALYTICS_CHANNEL), subscribed: false }
     }
 }
 
@@ -47,9 +44,9 @@ impl Session {
 
     pub fn handle(&mut self, frame: ServerFrame) -> Option<SessionAction> {
         match frame {
-            ServerFrame::Welcome => Some(SessionAction::Send(ClientCommand::Subscribe {
-                identifier: self.identifier.clone(),
-            })),
+            ServerFrame::Welcome => {
+                Some(SessionAction::Send(ClientCommand::Subscribe { identifier: self.identifier.clone() }))
+            }
             ServerFrame::Ping { .. } => None,
             ServerFrame::ConfirmSubscription { identifier } if identifier == self.identifier => {
                 self.subscribed = true;
@@ -61,10 +58,9 @@ impl Session {
             ServerFrame::Disconnect { reason, reconnect } => {
                 Some(SessionAction::Disconnect { reason, reconnect })
             }
-            ServerFrame::Broadcast {
-                identifier,
-                message,
-            } if identifier == self.identifier && self.subscribed => {
+            ServerFrame::Broadcast { identifier, message }
+                if identifier == self.identifier && self.subscribed =>
+            {
                 match serde_json::from_value::<Event>(message) {
                     Ok(event) => Some(SessionAction::Event(event)),
                     Err(error) => {
@@ -96,9 +92,7 @@ mod tests {
         let mut session = Session::default();
         assert_eq!(
             session.handle_text(r#"{"type":"welcome"}"#),
-            Some(SessionAction::Send(ClientCommand::Subscribe {
-                identifier: id()
-            }))
+            Some(SessionAction::Send(ClientCommand::Subscribe { identifier: id() }))
         );
         assert_eq!(
             session.handle(ServerFrame::ConfirmSubscription { identifier: id() }),
@@ -113,15 +107,9 @@ mod tests {
             identifier: id(),
             message: json!({"event": "book_created", "data": {"id": 1}}),
         };
-        assert_eq!(
-            session.handle(broadcast.clone()),
-            None,
-            "not before the confirmation"
-        );
+        assert_eq!(session.handle(broadcast.clone()), None, "not before the confirmation");
         session.handle(ServerFrame::ConfirmSubscription { identifier: id() });
-        let Some(SessionAction::Event(event)) = session.handle(broadcast) else {
-            panic!("an event")
-        };
+        let Some(SessionAction::Event(event)) = session.handle(broadcast) else { panic!("an event") };
         assert_eq!(event.kind, EventKind::BookCreated);
     }
 
@@ -131,15 +119,10 @@ mod tests {
         session.handle(ServerFrame::ConfirmSubscription { identifier: id() });
         assert_eq!(session.handle_text("{nope"), None);
         assert_eq!(session.handle_text(r#"{"type":"ping","message":1}"#), None);
-        let foreign = ServerFrame::Broadcast {
-            identifier: channel_identifier("Chat"),
-            message: json!({"event": "x"}),
-        };
+        let foreign =
+            ServerFrame::Broadcast { identifier: channel_identifier("Chat"), message: json!({"event": "x"}) };
         assert_eq!(session.handle(foreign), None);
-        let not_an_event = ServerFrame::Broadcast {
-            identifier: id(),
-            message: json!("hello"),
-        };
+        let not_an_event = ServerFrame::Broadcast { identifier: id(), message: json!("hello") };
         assert_eq!(session.handle(not_an_event), None);
     }
 
@@ -151,12 +134,8 @@ mod tests {
             Some(SessionAction::Rejected)
         );
         assert_eq!(
-            session
-                .handle_text(r#"{"type":"disconnect","reason":"unauthorized","reconnect":false}"#),
-            Some(SessionAction::Disconnect {
-                reason: "unauthorized".into(),
-                reconnect: false
-            })
+            session.handle_text(r#"{"type":"disconnect","reason":"unauthorized","reconnect":false}"#),
+            Some(SessionAction::Disconnect { reason: "unauthorized".into(), reconnect: false })
         );
     }
 }

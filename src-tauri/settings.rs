@@ -33,10 +33,7 @@ impl std::fmt::Debug for Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings {
-            hub_url: DEFAULT_HUB_URL.to_owned(),
-            token: None,
-        }
+        Settings { hub_url: DEFAULT_HUB_URL.to_owned(), token: None }
     }
 }
 
@@ -49,15 +46,8 @@ pub struct EnvOverrides {
 
 impl EnvOverrides {
     pub fn from_env() -> Self {
-        let var = |name| {
-            std::env::var(name)
-                .ok()
-                .filter(|v: &String| !v.trim().is_empty())
-        };
-        EnvOverrides {
-            hub_url: var("PRESSROOM_HUB_URL"),
-            token: var("PRESSROOM_TOKEN"),
-        }
+        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.trim().is_empty());
+        EnvOverrides { hub_url: var("PRESSROOM_HUB_URL"), token: var("PRESSROOM_TOKEN") }
     }
 }
 
@@ -87,15 +77,13 @@ pub fn data_dir<R: Runtime>(app: &AppHandle<R>) -> Result<PathBuf> {
 /// Reads the stored settings; a missing or unreadable entry falls back to the defaults.
 pub fn load<R: Runtime>(app: &AppHandle<R>) -> Result<Option<Settings>> {
     let store = app.store(data_dir(app)?.join(STORE_FILE))?;
-    Ok(store
-        .get("settings")
-        .and_then(|value| match serde_json::from_value(value) {
-            Ok(settings) => Some(settings),
-            Err(error) => {
-                tracing::warn!(%error, "stored settings unreadable; using defaults");
-                None
-            }
-        }))
+    Ok(store.get("settings").and_then(|value| match serde_json::from_value(value) {
+        Ok(settings) => Some(settings),
+        Err(error) => {
+            tracing::warn!(%error, "stored settings unreadable; using defaults");
+            None
+        }
+    }))
 }
 
 #[cfg(test)]
@@ -104,14 +92,8 @@ mod tests {
 
     #[test]
     fn env_overrides_win_at_launch() {
-        let stored = Settings {
-            hub_url: "ws://stored:1/cable".into(),
-            token: Some("old".into()),
-        };
-        let env = EnvOverrides {
-            hub_url: Some("wss://env.example/cable".into()),
-            token: None,
-        };
+        let stored = Settings { hub_url: "ws://stored:1/cable".into(), token: Some("old".into()) };
+        let env = EnvOverrides { hub_url: Some("wss://env.example/cable".into()), token: None };
         let (settings, endpoints) = Settings::resolve(Some(stored), &env).unwrap();
         assert_eq!(settings.hub_url, "wss://env.example/cable");
         assert_eq!(settings.token.as_deref(), Some("old"));
@@ -126,23 +108,14 @@ mod tests {
 
     #[test]
     fn an_invalid_override_is_an_error() {
-        let env = EnvOverrides {
-            hub_url: Some("http://nope".into()),
-            token: None,
-        };
+        let env = EnvOverrides { hub_url: Some("http://nope".into()), token: None };
         assert!(Settings::resolve(None, &env).is_err());
     }
 
     #[test]
     fn debug_output_never_shows_the_token() {
-        let settings = Settings {
-            hub_url: DEFAULT_HUB_URL.into(),
-            token: Some("s3cret".into()),
-        };
+        let settings = Settings { hub_url: DEFAULT_HUB_URL.into(), token: Some("s3cret".into()) };
         let shown = format!("{settings:?}");
-        assert!(
-            !shown.contains("s3cret") && shown.contains("redacted"),
-            "{shown}"
-        );
+        assert!(!shown.contains("s3cret") && shown.contains("redacted"), "{shown}");
     }
 }

@@ -22,9 +22,7 @@ impl SharedDashboard {
     fn lock(&self) -> MutexGuard<'_, DashboardView> {
         // The state stays consistent even if a holder panicked: every update is a single assignment
         // or a call to the pure `apply`.
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn view(&self) -> DashboardView {

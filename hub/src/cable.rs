@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -18,6 +19,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::auth::{self, Auth};
 use crate::broadcaster::Published;
 
 /// Client frames larger than this are refused; commands are tiny.
@@ -29,23 +31,51 @@ pub struct CableState {
     pub shutdown: CancellationToken,
     /// Numbers connections for the log.
     pub connections: Arc<AtomicU64>,
+    pub auth: Auth,
+}
+
+#[derive(Deserialize)]
+struct CableQuery {
+    token: Option<String>,
 }
 
 pub fn router(state: CableState) -> Router {
-    Router::new()
-        .route("/cable", get(upgrade))
-        .with_state(state)
+    Router::new().route("/cable", get(upgrade)).with_state(state)
 }
 
-async fn upgrade(ws: WebSocketUpgrade, State(state): State<CableState>) -> Response {
+/// The token comes as `Authorization: Bearer` or, for browser clients that cannot set headers,
+/// as `?token=`.
+async fn upgrade(
+    ws: WebSocketUpgrade,
+    headers: HeaderMap,
+    Query(query): Query<CableQuery>,
+    State(state): State<CableState>,
+) -> Response {
+    let token = auth::bearer(&headers).or(query.token.as_deref());
+    let authorized = state.auth.check(token).is_ok();
     ws.protocols([SUBPROTOCOL])
         .max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME)
         .on_upgrade(move |socket| {
             let conn = state.connections.fetch_add(1, Ordering::Relaxed) + 1;
             let span = tracing::info_span!("cable", conn);
-            serve(socket, state).instrument(span)
+            async move {
+                if authorized {
+                    serve(socket, state).await;
+                } else {
+                    refuse(socket).await;
+                }
+            }
+            .instrument(span)
         })
+}
+
+/// As Rails does for a rejected connection: say why, tell the client not to retry, close.
+async fn refuse(mut socket: WebSocket) {
+    tracing::info!("unauthorized cable connection");
+    let frame = ServerFrame::Disconnect { reason: "unauthorized".into(), reconnect: false };
+    let _ = socket.send(Message::Text(frame.to_json().into())).await;
+    let _ = socket.send(Message::Close(None)).await;
 }
 
 /// Why a connection ended, for the log.
@@ -60,19 +90,10 @@ async fn serve(mut socket: WebSocket, state: CableState) {
     let mut published = state.fanout.subscribe();
     let mut connection = Connection::default();
     tracing::debug!("connected");
-    let end = run(
-        &mut socket,
-        &mut published,
-        &mut connection,
-        &state.shutdown,
-    )
-    .await;
+    let end = run(&mut socket, &mut published, &mut connection, &state.shutdown).await;
     match end {
         Ok(End::Shutdown) => {
-            let bye = ServerFrame::Disconnect {
-                reason: "server_restart".into(),
-                reconnect: true,
-            };
+            let bye = ServerFrame::Disconnect { reason: "server_restart".into(), reconnect: true };
             let _ = socket.send(Message::Text(bye.to_json().into())).await;
             let _ = socket.send(Message::Close(None)).await;
             tracing::debug!("closed for shutdown");
@@ -92,9 +113,7 @@ async fn run(
     connection: &mut Connection,
     shutdown: &CancellationToken,
 ) -> Result<End, axum::Error> {
-    socket
-        .send(Message::Text(ServerFrame::Welcome.to_json().into()))
-        .await?;
+    socket.send(Message::Text(ServerFrame::Welcome.to_json().into())).await?;
     let period = Duration::from_secs(PING_INTERVAL_SECS);
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
@@ -194,10 +213,7 @@ mod tests {
     use pressroom_protocol::cable::channel_identifier;
 
     fn subscribe(identifier: &str) -> String {
-        ClientCommand::Subscribe {
-            identifier: identifier.into(),
-        }
-        .to_json()
+        ClientCommand::Subscribe { identifier: identifier.into() }.to_json()
     }
 
     #[test]
@@ -217,15 +233,8 @@ mod tests {
         let mut connection = Connection::default();
         let id = channel_identifier(ANALYTICS_CHANNEL);
         let spaced = r#"{ "channel": "AnalyticsChannel" }"#;
-        assert!(matches!(
-            connection.handle(&subscribe(&id)),
-            Some(ServerFrame::ConfirmSubscription { .. })
-        ));
-        assert_eq!(
-            connection.handle(&subscribe(&id)),
-            None,
-            "an identical subscribe is ignored"
-        );
+        assert!(matches!(connection.handle(&subscribe(&id)), Some(ServerFrame::ConfirmSubscription { .. })));
+        assert_eq!(connection.handle(&subscribe(&id)), None, "an identical subscribe is ignored");
         assert!(matches!(
             connection.handle(&subscribe(spaced)),
             Some(ServerFrame::ConfirmSubscription { .. })

@@ -51,6 +51,14 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub database: DatabaseArgs,
+    /// A read-write token (repeatable). Clients send it as `Authorization: Bearer TOKEN`
+    /// (the cable also takes `?token=`). With no token at all, auth is off and only a loopback
+    /// --listen is allowed.
+    #[arg(long = "token", env = "PRESSROOM_TOKENS", value_delimiter = ',', hide_env_values = true)]
+    pub tokens: Vec<String>,
+    /// A read-only token (repeatable): may read and subscribe, never write (403).
+    #[arg(long = "read-token", env = "PRESSROOM_READ_TOKENS", value_delimiter = ',', hide_env_values = true)]
+    pub read_tokens: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -65,17 +73,12 @@ pub struct DemoArgs {
 fn positive_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(rate) if rate > 0.0 && rate.is_finite() => Ok(rate),
-        _ => Err(format!(
-            "{text:?} is not a positive number of events per second"
-        )),
+        _ => Err(format!("{text:?} is not a positive number of events per second")),
     }
 }
 
 fn default_database() -> PathBuf {
-    dirs::data_dir()
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("pressroom-hub")
-        .join("hub.sqlite3")
+    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("pressroom-hub").join("hub.sqlite3")
 }
 
 #[cfg(test)]
@@ -100,9 +103,7 @@ mod tests {
             "--rate",
             "5",
         ]);
-        let Command::Demo(demo) = cli.command else {
-            panic!("parsed as demo")
-        };
+        let Command::Demo(demo) = cli.command else { panic!("parsed as demo") };
         assert_eq!(demo.rate, 5.0);
         assert_eq!(demo.serve.database.database, PathBuf::from("x.db"));
         assert!(Cli::try_parse_from(["pressroom-hub", "demo", "--rate", "0"]).is_err());

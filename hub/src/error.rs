@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -21,6 +21,12 @@ pub enum HubError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    #[error("a valid token is required")]
+    Unauthorized,
+    #[error("this token may only read")]
+    Forbidden,
+    #[error("{0}")]
+    Config(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -38,10 +44,13 @@ impl HubError {
             HubError::InvalidFields(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_fields"),
             HubError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             HubError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            HubError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            HubError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             HubError::Database(_)
             | HubError::Migration(_)
             | HubError::DatabaseUrl(..)
-            | HubError::Io(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            | HubError::Io(_)
+            | HubError::Config(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 }
@@ -60,6 +69,12 @@ impl IntoResponse for HubError {
         if let HubError::InvalidFields(fields) = &self {
             error["fields"] = json!(fields);
         }
-        (status, Json(json!({ "error": error }))).into_response()
+        let mut response = (status, Json(json!({ "error": error }))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }

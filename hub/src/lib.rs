@@ -4,6 +4,7 @@
 //! A library so tests start it in-process on a free port; `main.rs` is the CLI around it.
 
 pub mod api;
+pub mod auth;
 pub mod broadcaster;
 pub mod cable;
 pub mod config;

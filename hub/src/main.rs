@@ -1,4 +1,5 @@
 use clap::Parser;
+use pressroom_hub::auth::Auth;
 use pressroom_hub::config::{Cli, Command, LogFormat, ServeArgs};
 use pressroom_hub::{db, demo, Hub, HubError, RunningHub};
 use tracing_subscriber::EnvFilter;
@@ -9,10 +10,7 @@ async fn main() -> std::process::ExitCode {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     match cli.log_format {
         LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
-        LogFormat::Json => tracing_subscriber::fmt()
-            .json()
-            .with_env_filter(filter)
-            .init(),
+        LogFormat::Json => tracing_subscriber::fmt().json().with_env_filter(filter).init(),
     }
     match run(cli.command).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -26,26 +24,15 @@ async fn main() -> std::process::ExitCode {
 async fn run(command: Command) -> Result<(), HubError> {
     match command {
         Command::Migrate(args) => {
-            db::open(&args.database.to_string_lossy())
-                .await?
-                .close()
-                .await;
+            db::open(&args.database.to_string_lossy()).await?.close().await;
             tracing::info!("migrations applied");
             Ok(())
         }
         Command::Serve(args) => serve(args).await?.wait().await,
         Command::Demo(args) => {
             let hub = serve(args.serve).await?;
-            println!(
-                "Demo hub: cable {}  REST {}",
-                hub.cable_url(),
-                hub.http_url()
-            );
-            tokio::spawn(demo::run(
-                hub.domain.clone(),
-                args.rate,
-                hub.shutdown_token(),
-            ));
+            println!("Demo hub: cable {}  REST {}", hub.cable_url(), hub.http_url());
+            tokio::spawn(demo::run(hub.domain.clone(), args.rate, hub.shutdown_token()));
             hub.wait().await
         }
     }
@@ -56,6 +43,7 @@ async fn serve(args: ServeArgs) -> Result<RunningHub, HubError> {
     let hub = Hub {
         listen: args.listen,
         database: args.database.database.to_string_lossy().into_owned(),
+        auth: Auth::new(&args.tokens, &args.read_tokens),
     }
     .start()
     .await?;

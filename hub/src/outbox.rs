@@ -36,9 +36,7 @@ pub async fn append(
 /// The database's epoch and the last committed seq.
 pub async fn head(executor: impl sqlx::SqliteExecutor<'_>) -> Result<(String, u64), HubError> {
     let (epoch, seq): (String, i64) =
-        sqlx::query_as("SELECT epoch, seq FROM outbox_head WHERE id = 1")
-            .fetch_one(executor)
-            .await?;
+        sqlx::query_as("SELECT epoch, seq FROM outbox_head WHERE id = 1").fetch_one(executor).await?;
     Ok((epoch, seq as u64))
 }
 
@@ -59,8 +57,7 @@ pub async fn read_after(
         .map(|(seq, kind, data, at)| {
             let mut event = Event::new(
                 EventKind::from(kind.as_str()),
-                serde_json::from_str(&data)
-                    .map_err(|e| HubError::Database(sqlx::Error::Decode(e.into())))?,
+                serde_json::from_str(&data).map_err(|e| HubError::Database(sqlx::Error::Decode(e.into())))?,
             );
             event.seq = Some(seq as u64);
             event.epoch = Some(epoch.to_owned());

@@ -3,11 +3,13 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::middleware;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::{self, Auth};
 use crate::broadcaster::{self, CommitSignal};
 use crate::cable::{self, CableState};
 use crate::db;
@@ -20,6 +22,8 @@ pub struct Hub {
     pub listen: SocketAddr,
     /// A file path or a `sqlite:` URL.
     pub database: String,
+    /// With no tokens there is no auth, and only a loopback `listen` is allowed.
+    pub auth: Auth,
 }
 
 /// A hub accepting connections; stop it with [`RunningHub::stop`].
@@ -32,43 +36,46 @@ pub struct RunningHub {
 }
 
 impl Hub {
+    /// A hub on `listen` with `database` and no auth (so `listen` must be loopback).
+    pub fn new(listen: SocketAddr, database: impl Into<String>) -> Self {
+        Hub { listen, database: database.into(), auth: Auth::default() }
+    }
+
     pub async fn start(self) -> Result<RunningHub, HubError> {
+        if !self.auth.enabled() {
+            if !self.listen.ip().is_loopback() {
+                return Err(HubError::Config(format!(
+                    "refusing to listen on {} without tokens: pass --token (or PRESSROOM_TOKENS), \
+                     or listen on a loopback address",
+                    self.listen
+                )));
+            }
+            tracing::warn!("no tokens configured: auth is off, serving loopback only");
+        }
         let pool = db::open(&self.database).await?;
         let (epoch, seq) = outbox::head(&pool).await?;
         let signal = CommitSignal::default();
         let shutdown = CancellationToken::new();
-        let fanout = broadcaster::spawn(
-            pool.clone(),
-            epoch.clone(),
-            seq,
-            signal.clone(),
-            shutdown.clone(),
-        );
+        let fanout = broadcaster::spawn(pool.clone(), epoch.clone(), seq, signal.clone(), shutdown.clone());
         let domain = Domain::new(pool, signal);
         let cable = CableState {
             fanout,
             shutdown: shutdown.clone(),
             connections: Arc::default(),
+            auth: self.auth.clone(),
         };
         let app = api::router(domain.clone())
             .merge(cable::router(cable))
+            .layer(middleware::from_fn_with_state(self.auth, auth::require_token))
             .layer(TraceLayer::new_for_http());
         let listener = TcpListener::bind(self.listen).await?;
         let addr = listener.local_addr()?;
         let stopping = shutdown.clone();
         let server = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(stopping.cancelled_owned())
-                .await
+            axum::serve(listener, app).with_graceful_shutdown(stopping.cancelled_owned()).await
         });
         tracing::info!(%addr, %epoch, seq, "hub listening");
-        Ok(RunningHub {
-            addr,
-            epoch,
-            domain,
-            shutdown,
-            server,
-        })
+        Ok(RunningHub { addr, epoch, domain, shutdown, server })
     }
 }
 

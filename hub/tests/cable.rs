@@ -10,12 +10,7 @@ use pressroom_protocol::{Event, EventKind, ServerFrame};
 use serde_json::json;
 
 async fn post_job_order(hub: &TestHub, body: serde_json::Value) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(hub.url("/api/job_orders"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+    reqwest::Client::new().post(hub.url("/api/job_orders")).json(&body).send().await.unwrap()
 }
 
 #[tokio::test]
@@ -34,18 +29,10 @@ async fn pings_within_three_and_a_half_seconds() {
     assert_eq!(client.next_frame().await, ServerFrame::Welcome);
     let welcomed = Instant::now();
     let frame = client.next_frame_within(Duration::from_millis(3500)).await;
-    let Some(ServerFrame::Ping { message }) = frame else {
-        panic!("expected a ping, got {frame:?}")
-    };
+    let Some(ServerFrame::Ping { message }) = frame else { panic!("expected a ping, got {frame:?}") };
     let now = chrono::Utc::now().timestamp();
-    assert!(
-        (now - message).abs() <= 1,
-        "ping carries the server's Unix time"
-    );
-    assert!(
-        welcomed.elapsed() >= Duration::from_secs(2),
-        "pings are paced, not sent at once"
-    );
+    assert!((now - message).abs() <= 1, "ping carries the server's Unix time");
+    assert!(welcomed.elapsed() >= Duration::from_secs(2), "pings are paced, not sent at once");
     hub.stop().await;
 }
 
@@ -56,9 +43,7 @@ async fn confirms_analytics_and_rejects_other_channels() {
     client.subscribe("ChatChannel").await;
     assert_eq!(
         client.next_non_ping().await,
-        ServerFrame::RejectSubscription {
-            identifier: channel_identifier("ChatChannel")
-        }
+        ServerFrame::RejectSubscription { identifier: channel_identifier("ChatChannel") }
     );
     hub.stop().await;
 }
@@ -74,11 +59,7 @@ async fn a_committed_job_order_reaches_every_subscriber_in_rails_shape() {
     for client in [&mut first, &mut second] {
         let mut kinds = Vec::new();
         for _ in 0..2 {
-            let ServerFrame::Broadcast {
-                identifier,
-                message,
-            } = client.next_non_ping().await
-            else {
+            let ServerFrame::Broadcast { identifier, message } = client.next_non_ping().await else {
                 panic!("expected a broadcast")
             };
             assert_eq!(identifier, channel_identifier(ANALYTICS_CHANNEL));
@@ -91,13 +72,7 @@ async fn a_committed_job_order_reaches_every_subscriber_in_rails_shape() {
                 assert_eq!(event.int("quantity"), Some(50));
             }
         }
-        assert_eq!(
-            kinds,
-            [
-                (EventKind::BookCreated, Some(1)),
-                (EventKind::JobOrderCreated, Some(2))
-            ]
-        );
+        assert_eq!(kinds, [(EventKind::BookCreated, Some(1)), (EventKind::JobOrderCreated, Some(2))]);
     }
     hub.stop().await;
 }
@@ -106,11 +81,7 @@ async fn a_committed_job_order_reaches_every_subscriber_in_rails_shape() {
 async fn a_rejected_post_broadcasts_nothing() {
     let hub = TestHub::start().await;
     let mut client = CableClient::subscribed(&hub.hub).await;
-    let bad = post_job_order(
-        &hub,
-        json!({"customer": "Acme", "quantity": 0, "book_title": "Dune"}),
-    )
-    .await;
+    let bad = post_job_order(&hub, json!({"customer": "Acme", "quantity": 0, "book_title": "Dune"})).await;
     assert_eq!(bad.status(), 422);
     let malformed = reqwest::Client::new()
         .post(hub.url("/api/job_orders"))
@@ -121,11 +92,7 @@ async fn a_rejected_post_broadcasts_nothing() {
         .unwrap();
     assert_eq!(malformed.status(), 400);
     // The next broadcast this client sees is the one valid order, with seq 1: nothing came before.
-    let good = post_job_order(
-        &hub,
-        json!({"customer": "Acme", "quantity": 1, "book_title": "Dune"}),
-    )
-    .await;
+    let good = post_job_order(&hub, json!({"customer": "Acme", "quantity": 1, "book_title": "Dune"})).await;
     assert_eq!(good.status(), 201);
     let ServerFrame::Broadcast { message, .. } = client.next_non_ping().await else {
         panic!("expected a broadcast")
@@ -140,20 +107,15 @@ async fn malformed_frames_keep_the_connection() {
     let hub = TestHub::start().await;
     let mut client = CableClient::connect(&hub.hub).await;
     assert_eq!(client.next_frame().await, ServerFrame::Welcome);
-    for garbage in [
-        "{not json",
-        r#"{"command":"dance"}"#,
-        r#"{"command":"subscribe","identifier":"nope"}"#,
-        "[]",
-    ] {
+    for garbage in
+        ["{not json", r#"{"command":"dance"}"#, r#"{"command":"subscribe","identifier":"nope"}"#, "[]"]
+    {
         client.send_text(garbage).await;
     }
     client.subscribe(ANALYTICS_CHANNEL).await;
     assert_eq!(
         client.next_non_ping().await,
-        ServerFrame::ConfirmSubscription {
-            identifier: channel_identifier(ANALYTICS_CHANNEL)
-        }
+        ServerFrame::ConfirmSubscription { identifier: channel_identifier(ANALYTICS_CHANNEL) }
     );
     hub.stop().await;
 }
@@ -165,10 +127,7 @@ async fn shutdown_tells_clients_to_reconnect() {
     let stopping = tokio::spawn(hub.stop());
     assert_eq!(
         client.non_ping_within(common::PROMPTLY).await,
-        Some(ServerFrame::Disconnect {
-            reason: "server_restart".into(),
-            reconnect: true
-        })
+        Some(ServerFrame::Disconnect { reason: "server_restart".into(), reconnect: true })
     );
     stopping.await.unwrap();
 }

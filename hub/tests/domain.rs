@@ -18,11 +18,7 @@ impl Api<'_> {
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text)
-                .unwrap_or_else(|_| panic!("{path} answered non-JSON: {text:?}")),
-        )
+        (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("{path} answered non-JSON: {text:?}")))
     }
 
     async fn post(&self, path: &str, body: Value) -> (u16, Value) {
@@ -49,35 +45,21 @@ async fn every_resource_is_created_read_and_listed() {
     let hub = TestHub::start().await;
     let api = Api(&hub);
     let book = api
-        .created(
-            "/api/books",
-            json!({"title": "Dune", "isbn": "978-0-306-40615-7", "author": "F. Herbert"}),
-        )
+        .created("/api/books", json!({"title": "Dune", "isbn": "978-0-306-40615-7", "author": "F. Herbert"}))
         .await;
     assert_eq!(book["isbn"], "9780306406157");
     let cover = api
-        .created(
-            "/api/covers",
-            json!({"book_id": book["id"], "format": "hardcover", "finish": "matte"}),
-        )
+        .created("/api/covers", json!({"book_id": book["id"], "format": "hardcover", "finish": "matte"}))
         .await;
     let order = api
-        .created(
-            "/api/job_orders",
-            json!({"book_id": book["id"], "customer": "Acme", "quantity": 100}),
-        )
+        .created("/api/job_orders", json!({"book_id": book["id"], "customer": "Acme", "quantity": 100}))
         .await;
-    let export = api
-        .created("/api/print_exports", json!({"job_order_id": order["id"]}))
-        .await;
+    let export = api.created("/api/print_exports", json!({"job_order_id": order["id"]})).await;
     assert_eq!(export["status"], "started");
 
-    for (path, created) in [
-        ("books", &book),
-        ("covers", &cover),
-        ("job_orders", &order),
-        ("print_exports", &export),
-    ] {
+    for (path, created) in
+        [("books", &book), ("covers", &cover), ("job_orders", &order), ("print_exports", &export)]
+    {
         let (status, shown) = api.get(&format!("/api/{path}/{}", created["id"])).await;
         assert_eq!((status, &shown), (200, created), "GET one of {path}");
         let (status, list) = api.get(&format!("/api/{path}")).await;
@@ -86,30 +68,15 @@ async fn every_resource_is_created_read_and_listed() {
         assert_eq!(list["next_before"], Value::Null);
     }
 
-    let (status, completed) = api
-        .post(
-            &format!("/api/print_exports/{}/complete", export["id"]),
-            json!({}),
-        )
-        .await;
-    assert_eq!(
-        (status, completed["status"].as_str()),
-        (200, Some("completed"))
-    );
+    let (status, completed) =
+        api.post(&format!("/api/print_exports/{}/complete", export["id"]), json!({})).await;
+    assert_eq!((status, completed["status"].as_str()), (200, Some("completed")));
     assert!(completed["finished_at"].is_string());
-    let second = api
-        .created("/api/print_exports", json!({"job_order_id": order["id"]}))
-        .await;
+    let second = api.created("/api/print_exports", json!({"job_order_id": order["id"]})).await;
     let (status, failed) = api
-        .post(
-            &format!("/api/print_exports/{}/fail", second["id"]),
-            json!({"reason": "bleed too small"}),
-        )
+        .post(&format!("/api/print_exports/{}/fail", second["id"]), json!({"reason": "bleed too small"}))
         .await;
-    assert_eq!(
-        (status, failed["reason"].as_str()),
-        (200, Some("bleed too small"))
-    );
+    assert_eq!((status, failed["reason"].as_str()), (200, Some("bleed too small")));
 
     let summary = api.summary().await;
     assert_eq!(
@@ -126,11 +93,7 @@ async fn every_resource_is_created_read_and_listed() {
     assert_eq!(summary.job_order_volume.per_minute.len(), 60);
     assert_eq!(summary.job_order_volume.per_minute.last().unwrap().count, 1);
     assert_eq!(summary.job_order_volume.per_hour.len(), 24);
-    let kinds: Vec<&str> = summary
-        .recent_activity
-        .iter()
-        .map(|e| e.kind.as_str())
-        .collect();
+    let kinds: Vec<&str> = summary.recent_activity.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(
         kinds,
         [
@@ -151,8 +114,7 @@ async fn lists_page_newest_first() {
     let hub = TestHub::start().await;
     let api = Api(&hub);
     for n in 1..=5 {
-        api.created("/api/books", json!({"title": format!("Book {n}")}))
-            .await;
+        api.created("/api/books", json!({"title": format!("Book {n}")})).await;
     }
     let (_, first) = api.get("/api/books?limit=2").await;
     let titles = |page: &Value| {
@@ -164,26 +126,13 @@ async fn lists_page_newest_first() {
             .collect::<Vec<_>>()
     };
     assert_eq!(titles(&first), ["Book 5", "Book 4"]);
-    let (_, second) = api
-        .get(&format!(
-            "/api/books?limit=2&before={}",
-            first["next_before"]
-        ))
-        .await;
+    let (_, second) = api.get(&format!("/api/books?limit=2&before={}", first["next_before"])).await;
     assert_eq!(titles(&second), ["Book 3", "Book 2"]);
-    let (_, last) = api
-        .get(&format!(
-            "/api/books?limit=2&before={}",
-            second["next_before"]
-        ))
-        .await;
+    let (_, last) = api.get(&format!("/api/books?limit=2&before={}", second["next_before"])).await;
     assert_eq!(titles(&last), ["Book 1"]);
     assert_eq!(last["next_before"], Value::Null);
     let (status, error) = api.get("/api/books?limit=0").await;
-    assert_eq!(
-        (status, error["error"]["code"].as_str()),
-        (422, Some("invalid_fields"))
-    );
+    assert_eq!((status, error["error"]["code"].as_str()), (422, Some("invalid_fields")));
     assert!(error["error"]["fields"]["limit"].is_string());
     hub.stop().await;
 }
@@ -192,62 +141,22 @@ async fn lists_page_newest_first() {
 async fn each_error_class_has_its_status_and_writes_nothing() {
     let hub = TestHub::start().await;
     let api = Api(&hub);
-    let book = api
-        .created(
-            "/api/books",
-            json!({"title": "Dune", "isbn": "0-306-40615-2"}),
-        )
-        .await;
-    let order = api
-        .created(
-            "/api/job_orders",
-            json!({"book_id": book["id"], "customer": "A", "quantity": 1}),
-        )
-        .await;
-    let export = api
-        .created("/api/print_exports", json!({"job_order_id": order["id"]}))
-        .await;
-    api.post(
-        &format!("/api/print_exports/{}/fail", export["id"]),
-        json!({"reason": "paper jam"}),
-    )
-    .await;
+    let book = api.created("/api/books", json!({"title": "Dune", "isbn": "0-306-40615-2"})).await;
+    let order =
+        api.created("/api/job_orders", json!({"book_id": book["id"], "customer": "A", "quantity": 1})).await;
+    let export = api.created("/api/print_exports", json!({"job_order_id": order["id"]})).await;
+    api.post(&format!("/api/print_exports/{}/fail", export["id"]), json!({"reason": "paper jam"})).await;
     let seq_before = api.summary().await.seq;
 
     let complete = format!("/api/print_exports/{}/complete", export["id"]);
     let fail = format!("/api/print_exports/{}/fail", export["id"]);
     let cases: Vec<(&str, Value, u16, &str)> = vec![
-        (
-            "/api/books",
-            json!({"title": "Other", "isbn": "0306406152"}),
-            422,
-            "isbn",
-        ),
-        (
-            "/api/books",
-            json!({"title": "Other", "isbn": "0306406153"}),
-            422,
-            "isbn",
-        ),
+        ("/api/books", json!({"title": "Other", "isbn": "0306406152"}), 422, "isbn"),
+        ("/api/books", json!({"title": "Other", "isbn": "0306406153"}), 422, "isbn"),
         ("/api/books", json!({"isbn": null}), 422, "title"),
-        (
-            "/api/covers",
-            json!({"book_id": 999, "format": "a", "finish": "b"}),
-            422,
-            "book_id",
-        ),
-        (
-            "/api/covers",
-            json!({"book_id": book["id"], "format": "", "finish": 3}),
-            422,
-            "finish",
-        ),
-        (
-            "/api/print_exports",
-            json!({"job_order_id": 999}),
-            422,
-            "job_order_id",
-        ),
+        ("/api/covers", json!({"book_id": 999, "format": "a", "finish": "b"}), 422, "book_id"),
+        ("/api/covers", json!({"book_id": book["id"], "format": "", "finish": 3}), 422, "finish"),
+        ("/api/print_exports", json!({"job_order_id": 999}), 422, "job_order_id"),
         ("/api/print_exports/999/complete", json!({}), 404, ""),
         (&complete, json!({}), 409, ""),
         (&fail, json!({"reason": "again"}), 409, ""),
@@ -256,15 +165,9 @@ async fn each_error_class_has_its_status_and_writes_nothing() {
     for (path, body, expected, field) in cases {
         let (status, error) = api.post(path, body.clone()).await;
         assert_eq!(status, expected, "POST {path} {body}: {error}");
-        assert!(
-            error["error"]["code"].is_string() && error["error"]["message"].is_string(),
-            "{error}"
-        );
+        assert!(error["error"]["code"].is_string() && error["error"]["message"].is_string(), "{error}");
         if !field.is_empty() {
-            assert!(
-                error["error"]["fields"][field].is_string(),
-                "{field} named in {error}"
-            );
+            assert!(error["error"]["fields"][field].is_string(), "{field} named in {error}");
         }
     }
     for path in [
@@ -275,17 +178,9 @@ async fn each_error_class_has_its_status_and_writes_nothing() {
         "/api/books/abc",
     ] {
         let (status, error) = api.get(path).await;
-        assert_eq!(
-            (status, error["error"]["code"].as_str()),
-            (404, Some("not_found")),
-            "{path}"
-        );
+        assert_eq!((status, error["error"]["code"].as_str()), (404, Some("not_found")), "{path}");
     }
-    assert_eq!(
-        api.summary().await.seq,
-        seq_before,
-        "no rejected request committed an event"
-    );
+    assert_eq!(api.summary().await.seq, seq_before, "no rejected request committed an event");
     hub.stop().await;
 }
 
@@ -308,12 +203,8 @@ async fn seq_is_contiguous_under_eight_concurrent_writers() {
     }
     let api = Api(&hub);
     let (_, page) = api.get("/api/events?after=0&limit=1000").await;
-    let seqs: Vec<u64> = page["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["seq"].as_u64().unwrap())
-        .collect();
+    let seqs: Vec<u64> =
+        page["events"].as_array().unwrap().iter().map(|e| e["seq"].as_u64().unwrap()).collect();
     let expected: Vec<u64> = (1..=203).collect(); // 200 orders and 3 books created on first use
     assert_eq!(seqs, expected);
     assert_eq!(page["head_seq"], 203);
@@ -327,20 +218,16 @@ async fn backfill_and_summary_agree_with_the_broadcast() {
     let mut client = CableClient::subscribed(&hub.hub).await;
     let api = Api(&hub);
     let book = api.created("/api/books", json!({"title": "Dune"})).await;
-    api.created(
-        "/api/covers",
-        json!({"book_id": book["id"], "format": "paperback", "finish": "gloss"}),
-    )
-    .await;
-    let order = api.created("/api/job_orders", json!({"book_id": book["id"], "customer": "A", "quantity": 3, "due_date": "2027-01-31"})).await;
-    let export = api
-        .created("/api/print_exports", json!({"job_order_id": order["id"]}))
+    api.created("/api/covers", json!({"book_id": book["id"], "format": "paperback", "finish": "gloss"}))
         .await;
-    api.post(
-        &format!("/api/print_exports/{}/complete", export["id"]),
-        json!({}),
-    )
-    .await;
+    let order = api
+        .created(
+            "/api/job_orders",
+            json!({"book_id": book["id"], "customer": "A", "quantity": 3, "due_date": "2027-01-31"}),
+        )
+        .await;
+    let export = api.created("/api/print_exports", json!({"job_order_id": order["id"]})).await;
+    api.post(&format!("/api/print_exports/{}/complete", export["id"]), json!({})).await;
 
     let mut broadcast = Vec::new();
     while broadcast.len() < 5 {
@@ -350,20 +237,13 @@ async fn backfill_and_summary_agree_with_the_broadcast() {
     }
     let (_, page) = api.get("/api/events?after=0").await;
     let backfill: Vec<Event> = serde_json::from_value(page["events"].clone()).unwrap();
-    assert_eq!(
-        backfill, broadcast,
-        "backfill serves exactly what was broadcast"
-    );
+    assert_eq!(backfill, broadcast, "backfill serves exactly what was broadcast");
     assert_eq!(broadcast[2].str("due_date"), Some("2027-01-31"));
 
     let (_, paged) = api.get("/api/events?after=2&limit=2").await;
     assert_eq!(paged["has_more"], true);
-    let seqs: Vec<u64> = paged["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["seq"].as_u64().unwrap())
-        .collect();
+    let seqs: Vec<u64> =
+        paged["events"].as_array().unwrap().iter().map(|e| e["seq"].as_u64().unwrap()).collect();
     assert_eq!(seqs, [3, 4]);
     let (status, _) = api.get("/api/events?limit=1001").await;
     assert_eq!(status, 422);
@@ -376,10 +256,7 @@ async fn backfill_and_summary_agree_with_the_broadcast() {
     }
     let summary = api.summary().await;
     assert_eq!(replayed.totals, summary.totals);
-    assert_eq!(
-        replayed.print_exports_by_status,
-        summary.print_exports_by_status
-    );
+    assert_eq!(replayed.print_exports_by_status, summary.print_exports_by_status);
     assert_eq!(summary.seq, broadcast.last().unwrap().seq);
     hub.stop().await;
 }

@@ -6,22 +6,12 @@ use common::TestHub;
 use serde_json::{json, Value};
 
 async fn post(hub: &TestHub, body: Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(hub.url("/api/job_orders"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = reqwest::Client::new().post(hub.url("/api/job_orders")).json(&body).send().await.unwrap();
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
 async fn summary(hub: &TestHub) -> Value {
-    reqwest::get(hub.url("/api/analytics/summary"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    reqwest::get(hub.url("/api/analytics/summary")).await.unwrap().json().await.unwrap()
 }
 
 #[tokio::test]
@@ -35,81 +25,40 @@ async fn creating_by_title_finds_or_creates_the_book() {
     assert_eq!(status, 201);
     assert_eq!(first["customer"], "Acme");
     assert_eq!(first["due_date"], "2026-12-24");
-    let (_, second) = post(
-        &hub,
-        json!({"customer": "Beta", "quantity": 5, "book_title": "Dune"}),
-    )
-    .await;
+    let (_, second) = post(&hub, json!({"customer": "Beta", "quantity": 5, "book_title": "Dune"})).await;
     assert_eq!(second["book_id"], first["book_id"]);
-    let (status, third) = post(
-        &hub,
-        json!({"customer": "Gamma", "quantity": 1, "book_id": first["book_id"]}),
-    )
-    .await;
+    let (status, third) =
+        post(&hub, json!({"customer": "Gamma", "quantity": 1, "book_id": first["book_id"]})).await;
     assert_eq!(status, 201);
     assert_eq!(third["book_id"], first["book_id"]);
 
     let summary = summary(&hub).await;
-    assert_eq!(
-        summary["totals"],
-        json!({"books": 1, "covers": 0, "job_orders": 3, "print_exports": 0})
-    );
-    assert_eq!(
-        summary["seq"], 4,
-        "one book_created and three job_order_created"
-    );
+    assert_eq!(summary["totals"], json!({"books": 1, "covers": 0, "job_orders": 3, "print_exports": 0}));
+    assert_eq!(summary["seq"], 4, "one book_created and three job_order_created");
     assert_eq!(summary["epoch"], hub.hub.epoch);
-    let kinds: Vec<&str> = summary["recent_activity"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["event"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        kinds,
-        [
-            "job_order_created",
-            "job_order_created",
-            "job_order_created",
-            "book_created"
-        ]
-    );
+    let kinds: Vec<&str> =
+        summary["recent_activity"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["job_order_created", "job_order_created", "job_order_created", "book_created"]);
     hub.stop().await;
 }
 
 #[tokio::test]
 async fn invalid_fields_are_named_and_nothing_is_written() {
     let hub = TestHub::start().await;
-    let (status, body) = post(
-        &hub,
-        json!({"customer": " ", "quantity": -1, "due_date": "tomorrow"}),
-    )
-    .await;
+    let (status, body) = post(&hub, json!({"customer": " ", "quantity": -1, "due_date": "tomorrow"})).await;
     assert_eq!(status, 422);
     assert_eq!(body["error"]["code"], "invalid_fields");
     let fields = body["error"]["fields"].as_object().unwrap();
     for field in ["customer", "quantity", "due_date", "book_id"] {
         assert!(fields.contains_key(field), "{field} is named in {body}");
     }
-    let (status, body) = post(
-        &hub,
-        json!({"customer": "A", "quantity": 1, "book_id": 999}),
-    )
-    .await;
+    let (status, body) = post(&hub, json!({"customer": "A", "quantity": 1, "book_id": 999})).await;
     assert_eq!(status, 422);
     assert!(body["error"]["fields"]["book_id"].is_string());
-    let (status, _) = post(
-        &hub,
-        json!({"customer": "A", "quantity": "many", "book_title": "X"}),
-    )
-    .await;
+    let (status, _) = post(&hub, json!({"customer": "A", "quantity": "many", "book_title": "X"})).await;
     assert_eq!(status, 422);
     assert_eq!(summary(&hub).await["seq"], 0, "no event was committed");
-    assert_eq!(
-        summary(&hub).await["totals"]["books"],
-        0,
-        "no book was created by a rejected order"
-    );
+    assert_eq!(summary(&hub).await["totals"]["books"], 0, "no book was created by a rejected order");
     hub.stop().await;
 }
 
@@ -135,18 +84,8 @@ async fn malformed_json_is_a_400_in_the_error_shape() {
 #[tokio::test]
 async fn a_restarted_hub_keeps_its_epoch_and_seq() {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir
-        .path()
-        .join("hub.sqlite3")
-        .to_string_lossy()
-        .into_owned();
-    let start = || {
-        pressroom_hub::Hub {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            database: database.clone(),
-        }
-        .start()
-    };
+    let database = dir.path().join("hub.sqlite3").to_string_lossy().into_owned();
+    let start = || pressroom_hub::Hub::new("127.0.0.1:0".parse().unwrap(), database.clone()).start();
     let first = start().await.unwrap();
     let epoch = first.epoch.clone();
     let body = json!({"customer": "A", "quantity": 1, "book_title": "X"});

@@ -51,10 +51,7 @@ pub enum FrameError {
     #[error("frame of unknown type {0:?}")]
     UnknownType(String),
     #[error("{kind} frame lacks its {field:?} field")]
-    MissingField {
-        kind: &'static str,
-        field: &'static str,
-    },
+    MissingField { kind: &'static str, field: &'static str },
 }
 
 /// The union of every server frame's fields, as they appear on the wire (field order as Rails).
@@ -75,30 +72,25 @@ struct WireServerFrame {
 impl ServerFrame {
     pub fn parse(text: &str) -> Result<Self, FrameError> {
         let wire: WireServerFrame = serde_json::from_str(text)?;
-        let identifier = |kind| {
-            wire.identifier.clone().ok_or(FrameError::MissingField {
-                kind,
-                field: "identifier",
-            })
-        };
+        let identifier =
+            |kind| wire.identifier.clone().ok_or(FrameError::MissingField { kind, field: "identifier" });
         Ok(match wire.kind.as_deref() {
             None => ServerFrame::Broadcast {
                 identifier: identifier("broadcast")?,
-                message: wire.message.ok_or(FrameError::MissingField {
-                    kind: "broadcast",
-                    field: "message",
-                })?,
+                message: wire
+                    .message
+                    .ok_or(FrameError::MissingField { kind: "broadcast", field: "message" })?,
             },
             Some("welcome") => ServerFrame::Welcome,
-            Some("ping") => ServerFrame::Ping {
-                message: wire.message.and_then(|m| m.as_i64()).unwrap_or_default(),
-            },
-            Some("confirm_subscription") => ServerFrame::ConfirmSubscription {
-                identifier: identifier("confirm_subscription")?,
-            },
-            Some("reject_subscription") => ServerFrame::RejectSubscription {
-                identifier: identifier("reject_subscription")?,
-            },
+            Some("ping") => {
+                ServerFrame::Ping { message: wire.message.and_then(|m| m.as_i64()).unwrap_or_default() }
+            }
+            Some("confirm_subscription") => {
+                ServerFrame::ConfirmSubscription { identifier: identifier("confirm_subscription")? }
+            }
+            Some("reject_subscription") => {
+                ServerFrame::RejectSubscription { identifier: identifier("reject_subscription")? }
+            }
             Some("disconnect") => ServerFrame::Disconnect {
                 reason: wire.reason.unwrap_or_default(),
                 reconnect: wire.reconnect.unwrap_or(true),
@@ -109,10 +101,7 @@ impl ServerFrame {
 
     pub fn to_json(&self) -> String {
         let wire = match self {
-            ServerFrame::Welcome => WireServerFrame {
-                kind: Some("welcome".into()),
-                ..Default::default()
-            },
+            ServerFrame::Welcome => WireServerFrame { kind: Some("welcome".into()), ..Default::default() },
             ServerFrame::Ping { message } => WireServerFrame {
                 kind: Some("ping".into()),
                 message: Some((*message).into()),
@@ -134,17 +123,13 @@ impl ServerFrame {
                 reconnect: Some(*reconnect),
                 ..Default::default()
             },
-            ServerFrame::Broadcast {
-                identifier,
-                message,
-            } => WireServerFrame {
+            ServerFrame::Broadcast { identifier, message } => WireServerFrame {
                 identifier: Some(identifier.clone()),
                 message: Some(message.clone()),
                 ..Default::default()
             },
         };
-        serde_json::to_string(&wire)
-            .expect("a frame of strings, numbers and JSON values serialises")
+        serde_json::to_string(&wire).expect("a frame of strings, numbers and JSON values serialises")
     }
 }
 
@@ -187,10 +172,7 @@ mod tests {
 
     #[test]
     fn identifier_is_spelled_as_the_rails_client_spells_it() {
-        assert_eq!(
-            channel_identifier(ANALYTICS_CHANNEL),
-            r#"{"channel":"AnalyticsChannel"}"#
-        );
+        assert_eq!(channel_identifier(ANALYTICS_CHANNEL), r#"{"channel":"AnalyticsChannel"}"#);
     }
 
     #[test]
@@ -224,44 +206,29 @@ mod tests {
 
     #[test]
     fn a_broadcast_carries_no_type() {
-        let frame = ServerFrame::Broadcast {
-            identifier: "x".into(),
-            message: json!({}),
-        };
+        let frame = ServerFrame::Broadcast { identifier: "x".into(), message: json!({}) };
         assert!(!frame.to_json().contains("type"));
     }
 
     #[test]
     fn rails_extra_fields_are_ignored() {
         // Newer Rails versions add fields such as `sid` to the welcome.
-        assert_eq!(
-            ServerFrame::parse(r#"{"type":"welcome","sid":"abc"}"#).unwrap(),
-            ServerFrame::Welcome
-        );
+        assert_eq!(ServerFrame::parse(r#"{"type":"welcome","sid":"abc"}"#).unwrap(), ServerFrame::Welcome);
     }
 
     #[test]
     fn malformed_and_unknown_frames_are_errors_not_panics() {
-        assert!(matches!(
-            ServerFrame::parse("not json"),
-            Err(FrameError::Json(_))
-        ));
+        assert!(matches!(ServerFrame::parse("not json"), Err(FrameError::Json(_))));
         assert!(
             matches!(ServerFrame::parse(r#"{"type":"bogus"}"#), Err(FrameError::UnknownType(t)) if t == "bogus")
         );
         assert!(matches!(
             ServerFrame::parse(r#"{"message":{}}"#),
-            Err(FrameError::MissingField {
-                field: "identifier",
-                ..
-            })
+            Err(FrameError::MissingField { field: "identifier", .. })
         ));
         assert!(matches!(
             ServerFrame::parse(r#"{"type":"confirm_subscription"}"#),
-            Err(FrameError::MissingField {
-                field: "identifier",
-                ..
-            })
+            Err(FrameError::MissingField { field: "identifier", .. })
         ));
     }
 
@@ -270,22 +237,15 @@ mod tests {
         let id = channel_identifier(ANALYTICS_CHANNEL);
         let cases = [
             (
-                ClientCommand::Subscribe {
-                    identifier: id.clone(),
-                },
+                ClientCommand::Subscribe { identifier: id.clone() },
                 json!({"command": "subscribe", "identifier": id}),
             ),
             (
-                ClientCommand::Unsubscribe {
-                    identifier: id.clone(),
-                },
+                ClientCommand::Unsubscribe { identifier: id.clone() },
                 json!({"command": "unsubscribe", "identifier": id}),
             ),
             (
-                ClientCommand::Message {
-                    identifier: id.clone(),
-                    data: r#"{"action":"x"}"#.into(),
-                },
+                ClientCommand::Message { identifier: id.clone(), data: r#"{"action":"x"}"#.into() },
                 json!({"command": "message", "identifier": id, "data": "{\"action\":\"x\"}"}),
             ),
         ];

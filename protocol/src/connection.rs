@@ -32,18 +32,12 @@ mod tests {
 
     #[test]
     fn states_serialise_with_their_details() {
-        let state = ConnectionState::Reconnecting {
-            attempt: 2,
-            retry_in_ms: 1500,
-        };
+        let state = ConnectionState::Reconnecting { attempt: 2, retry_in_ms: 1500 };
         assert_eq!(
             serde_json::to_string(&state).unwrap(),
             r#"{"state":"reconnecting","attempt":2,"retry_in_ms":1500}"#
         );
-        assert_eq!(
-            serde_json::to_string(&ConnectionState::Live).unwrap(),
-            r#"{"state":"live"}"#
-        );
+        assert_eq!(serde_json::to_string(&ConnectionState::Live).unwrap(), r#"{"state":"live"}"#);
         assert_eq!(state.label(), "Reconnecting");
     }
 }

@@ -87,13 +87,7 @@ impl Event {
             Value::Object(map) => map,
             other => Map::from_iter([("value".to_owned(), other)]),
         };
-        Event {
-            kind,
-            data,
-            seq: None,
-            epoch: None,
-            at: None,
-        }
+        Event { kind, data, seq: None, epoch: None, at: None }
     }
 
     /// A field of `data`, if it is an integer.
@@ -131,10 +125,7 @@ mod tests {
         assert_eq!(event.kind, EventKind::JobOrderCreated);
         assert_eq!(event.int("quantity"), Some(40));
         assert_eq!(event.str("customer"), Some("Acme"));
-        assert_eq!(
-            (event.seq, event.epoch.as_deref(), event.at),
-            (None, None, None)
-        );
+        assert_eq!((event.seq, event.epoch.as_deref(), event.at), (None, None, None));
     }
 
     #[test]
@@ -154,13 +145,9 @@ mod tests {
 
     #[test]
     fn unknown_kinds_are_kept_not_rejected() {
-        let event: Event =
-            serde_json::from_value(json!({"event": "invoice_paid", "data": {}})).unwrap();
+        let event: Event = serde_json::from_value(json!({"event": "invoice_paid", "data": {}})).unwrap();
         assert_eq!(event.kind, EventKind::Other("invoice_paid".into()));
-        assert_eq!(
-            serde_json::to_value(&event).unwrap()["event"],
-            "invoice_paid"
-        );
+        assert_eq!(serde_json::to_value(&event).unwrap()["event"], "invoice_paid");
     }
 
     #[test]

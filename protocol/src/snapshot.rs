@@ -116,56 +116,23 @@ mod tests {
     #[test]
     fn each_kind_moves_the_right_counts() {
         let cases: [(&str, Totals, ExportStatusCounts); 7] = [
-            (
-                "book_created",
-                Totals {
-                    books: 1,
-                    ..Default::default()
-                },
-                Default::default(),
-            ),
-            (
-                "cover_created",
-                Totals {
-                    covers: 1,
-                    ..Default::default()
-                },
-                Default::default(),
-            ),
-            (
-                "job_order_created",
-                Totals {
-                    job_orders: 1,
-                    ..Default::default()
-                },
-                Default::default(),
-            ),
+            ("book_created", Totals { books: 1, ..Default::default() }, Default::default()),
+            ("cover_created", Totals { covers: 1, ..Default::default() }, Default::default()),
+            ("job_order_created", Totals { job_orders: 1, ..Default::default() }, Default::default()),
             (
                 "print_export_started",
-                Totals {
-                    print_exports: 1,
-                    ..Default::default()
-                },
-                ExportStatusCounts {
-                    started: 1,
-                    ..Default::default()
-                },
+                Totals { print_exports: 1, ..Default::default() },
+                ExportStatusCounts { started: 1, ..Default::default() },
             ),
             (
                 "print_export_completed",
                 Totals::default(),
-                ExportStatusCounts {
-                    completed: 1,
-                    ..Default::default()
-                },
+                ExportStatusCounts { completed: 1, ..Default::default() },
             ),
             (
                 "print_export_failed",
                 Totals::default(),
-                ExportStatusCounts {
-                    failed: 1,
-                    ..Default::default()
-                },
+                ExportStatusCounts { failed: 1, ..Default::default() },
             ),
             ("invoice_paid", Totals::default(), Default::default()),
         ];
@@ -187,48 +154,25 @@ mod tests {
         assert_eq!(snapshot.totals.print_exports, 2);
         assert_eq!(
             snapshot.print_exports_by_status,
-            ExportStatusCounts {
-                started: 1,
-                completed: 1,
-                failed: 0
-            }
+            ExportStatusCounts { started: 1, completed: 1, failed: 0 }
         );
     }
 
     #[test]
     fn seen_seqs_are_not_counted_twice() {
         let mut snapshot = Snapshot::default();
-        assert_eq!(
-            snapshot.apply(&event("book_created", Some(1))),
-            Applied::Yes
-        );
-        assert_eq!(
-            snapshot.apply(&event("book_created", Some(1))),
-            Applied::AlreadySeen
-        );
-        assert_eq!(
-            snapshot.apply(&event("book_created", Some(2))),
-            Applied::Yes
-        );
+        assert_eq!(snapshot.apply(&event("book_created", Some(1))), Applied::Yes);
+        assert_eq!(snapshot.apply(&event("book_created", Some(1))), Applied::AlreadySeen);
+        assert_eq!(snapshot.apply(&event("book_created", Some(2))), Applied::Yes);
         assert_eq!(snapshot.totals.books, 2);
         assert_eq!(snapshot.seq, Some(2));
     }
 
     #[test]
     fn a_new_epoch_is_not_mistaken_for_a_replay() {
-        let mut snapshot = Snapshot {
-            seq: Some(10),
-            epoch: Some("old".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            snapshot.apply(&event("book_created", Some(1))),
-            Applied::Yes
-        );
-        assert_eq!(
-            (snapshot.seq, snapshot.epoch.as_deref()),
-            (Some(1), Some("e1"))
-        );
+        let mut snapshot = Snapshot { seq: Some(10), epoch: Some("old".into()), ..Default::default() };
+        assert_eq!(snapshot.apply(&event("book_created", Some(1))), Applied::Yes);
+        assert_eq!((snapshot.seq, snapshot.epoch.as_deref()), (Some(1), Some("e1")));
     }
 
     #[test]
@@ -238,10 +182,7 @@ mod tests {
             snapshot.apply(&event("job_order_created", Some(seq)));
         }
         assert_eq!(snapshot.recent_activity.len(), RECENT_ACTIVITY_LIMIT);
-        assert_eq!(
-            snapshot.recent_activity[0].seq,
-            Some(RECENT_ACTIVITY_LIMIT as u64 + 5)
-        );
+        assert_eq!(snapshot.recent_activity[0].seq, Some(RECENT_ACTIVITY_LIMIT as u64 + 5));
     }
 
     #[test]
@@ -250,15 +191,7 @@ mod tests {
             json!({"totals": {"books": 1, "covers": 2, "job_orders": 3, "print_exports": 4}}),
         )
         .unwrap();
-        assert_eq!(
-            snapshot.totals,
-            Totals {
-                books: 1,
-                covers: 2,
-                job_orders: 3,
-                print_exports: 4
-            }
-        );
+        assert_eq!(snapshot.totals, Totals { books: 1, covers: 2, job_orders: 3, print_exports: 4 });
         assert_eq!(snapshot.seq, None);
     }
 }

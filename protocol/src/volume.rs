@@ -48,8 +48,7 @@ impl Granularity {
     pub fn floor(self, at: DateTime<Utc>) -> DateTime<Utc> {
         let width = self.width().num_seconds();
         let secs = at.timestamp();
-        DateTime::from_timestamp(secs - secs.rem_euclid(width), 0)
-            .expect("a floored time is in range")
+        DateTime::from_timestamp(secs - secs.rem_euclid(width), 0).expect("a floored time is in range")
     }
 }
 
@@ -98,19 +97,10 @@ impl JobOrderVolume {
     /// ignored, a newer one slides the window forward.
     pub fn add(&mut self, granularity: Granularity, at: DateTime<Utc>, count: u64) {
         let start = granularity.floor(at);
-        if self
-            .series_mut(granularity)
-            .last()
-            .is_none_or(|last| start > last.t)
-        {
+        if self.series_mut(granularity).last().is_none_or(|last| start > last.t) {
             self.advance_to(at);
         }
-        if let Some(bucket) = self
-            .series_mut(granularity)
-            .iter_mut()
-            .rev()
-            .find(|b| b.t == start)
-        {
+        if let Some(bucket) = self.series_mut(granularity).iter_mut().rev().find(|b| b.t == start) {
             bucket.count += count;
         }
     }
@@ -135,15 +125,9 @@ mod tests {
         let volume = JobOrderVolume::empty_at(at("2026-11-27T10:32:45Z"));
         assert_eq!(volume.per_minute.len(), MINUTES);
         assert_eq!(volume.per_hour.len(), HOURS);
-        assert_eq!(
-            volume.per_minute.last().unwrap().t,
-            at("2026-11-27T10:32:00Z")
-        );
+        assert_eq!(volume.per_minute.last().unwrap().t, at("2026-11-27T10:32:00Z"));
         assert_eq!(volume.per_minute[0].t, at("2026-11-27T09:33:00Z"));
-        assert_eq!(
-            volume.per_hour.last().unwrap().t,
-            at("2026-11-27T10:00:00Z")
-        );
+        assert_eq!(volume.per_hour.last().unwrap().t, at("2026-11-27T10:00:00Z"));
         assert!(volume.per_minute.iter().all(|b| b.count == 0));
     }
 
@@ -154,41 +138,21 @@ mod tests {
         volume.record(at("2026-11-27T10:32:50Z"));
         volume.record(at("2026-11-27T10:35:01Z"));
         assert_eq!(volume.per_minute.len(), MINUTES);
-        let last: Vec<u64> = volume
-            .per_minute
-            .iter()
-            .rev()
-            .take(4)
-            .map(|b| b.count)
-            .collect();
+        let last: Vec<u64> = volume.per_minute.iter().rev().take(4).map(|b| b.count).collect();
         assert_eq!(last, [1, 0, 0, 2], "10:35, 10:34, 10:33, 10:32");
         assert_eq!(volume.per_hour.last().unwrap().count, 3);
-        assert_eq!(
-            volume.per_minute.last().unwrap().t,
-            at("2026-11-27T10:35:00Z")
-        );
+        assert_eq!(volume.per_minute.last().unwrap().t, at("2026-11-27T10:35:00Z"));
     }
 
     #[test]
     fn times_before_the_window_are_ignored_and_big_jumps_reset() {
         let mut volume = JobOrderVolume::empty_at(at("2026-11-27T10:00:00Z"));
         volume.record(at("2026-11-27T08:00:00Z"));
-        assert!(
-            volume.per_minute.iter().all(|b| b.count == 0),
-            "two hours old: outside the minute window"
-        );
-        assert_eq!(
-            volume.per_hour.iter().map(|b| b.count).sum::<u64>(),
-            1,
-            "inside the hour window"
-        );
+        assert!(volume.per_minute.iter().all(|b| b.count == 0), "two hours old: outside the minute window");
+        assert_eq!(volume.per_hour.iter().map(|b| b.count).sum::<u64>(), 1, "inside the hour window");
         volume.record(at("2026-11-29T10:00:00Z"));
         assert_eq!(volume.per_minute.iter().map(|b| b.count).sum::<u64>(), 1);
-        assert_eq!(
-            volume.per_hour.iter().map(|b| b.count).sum::<u64>(),
-            1,
-            "the old hour slid out"
-        );
+        assert_eq!(volume.per_hour.iter().map(|b| b.count).sum::<u64>(), 1, "the old hour slid out");
         assert_eq!(volume.per_hour.len(), HOURS);
     }
 

@@ -24,19 +24,13 @@ pub struct TestHub {
 
 impl TestHub {
     pub async fn start() -> Self {
+        Self::start_with(pressroom_hub::auth::Auth::default()).await
+    }
+
+    pub async fn start_with(auth: pressroom_hub::auth::Auth) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let database = dir
-            .path()
-            .join("hub.sqlite3")
-            .to_string_lossy()
-            .into_owned();
-        let hub = Hub {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            database,
-        }
-        .start()
-        .await
-        .unwrap();
+        let database = dir.path().join("hub.sqlite3").to_string_lossy().into_owned();
+        let hub = Hub { auth, ..Hub::new("127.0.0.1:0".parse().unwrap(), database) }.start().await.unwrap();
         TestHub { hub, _dir: dir }
     }
 
@@ -47,11 +41,7 @@ impl TestHub {
             .send()
             .await
             .unwrap();
-        assert!(
-            response.status().is_success(),
-            "POST {path}: {}",
-            response.status()
-        );
+        assert!(response.status().is_success(), "POST {path}: {}", response.status());
         response.json().await.unwrap()
     }
 
@@ -61,11 +51,7 @@ impl TestHub {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// The Pressroom app in a real window, with its own data dir and environment.
@@ -86,25 +72,16 @@ impl AppWindow {
         let (port, native_port) = (free_port(), free_port());
         let mut command = Command::new("tauri-driver");
         command
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("PRESSROOM_DATA_DIR", data_dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         for (name, value) in env {
             command.env(name, value);
         }
-        let driver = command
-            .spawn()
-            .expect("tauri-driver is installed (scripts/setup installs it)");
+        let driver = command.spawn().expect("tauri-driver is installed (scripts/setup installs it)");
         wait_for_port(SocketAddr::from(([127, 0, 0, 1], port)));
-        let application = Path::new(env!("CARGO_BIN_EXE_pressroom"))
-            .canonicalize()
-            .unwrap();
+        let application = Path::new(env!("CARGO_BIN_EXE_pressroom")).canonicalize().unwrap();
         let capabilities = json!({
             "browserName": "wry",
             "tauri:options": { "application": application },
@@ -115,20 +92,12 @@ impl AppWindow {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a WebDriver session with the app");
-        AppWindow {
-            client,
-            driver,
-            _data_dir: data_dir,
-        }
+        AppWindow { client, driver, _data_dir: data_dir }
     }
 
     /// The text of the element with `data-testid`, if it is on the page.
     pub async fn text(&self, test_id: &str) -> Option<String> {
-        let element = self
-            .client
-            .find(Locator::Css(&format!("[data-testid='{test_id}']")))
-            .await
-            .ok()?;
+        let element = self.client.find(Locator::Css(&format!("[data-testid='{test_id}']"))).await.ok()?;
         element.text().await.ok()
     }
 
@@ -140,21 +109,15 @@ impl AppWindow {
             if let Some(text) = text.as_deref().filter(|t| done(t)) {
                 return text.to_owned();
             }
-            assert!(
-                Instant::now() < deadline,
-                "{test_id} never became {what}; last seen {text:?}"
-            );
+            assert!(Instant::now() < deadline, "{test_id} never became {what}; last seen {text:?}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     /// The number shown in a total card.
     pub async fn total(&self, key: &str) -> u64 {
-        let text = self
-            .wait_for(&format!("total-{key}"), "a number", |t| {
-                t.trim().parse::<u64>().is_ok()
-            })
-            .await;
+        let text =
+            self.wait_for(&format!("total-{key}"), "a number", |t| t.trim().parse::<u64>().is_ok()).await;
         text.trim().parse().unwrap()
     }
 
@@ -181,10 +144,7 @@ impl Drop for AppWindow {
 fn wait_for_port(addr: SocketAddr) {
     let deadline = Instant::now() + PROMPTLY;
     while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "tauri-driver did not listen on {addr}"
-        );
+        assert!(Instant::now() < deadline, "tauri-driver did not listen on {addr}");
         std::thread::sleep(Duration::from_millis(50));
     }
 }

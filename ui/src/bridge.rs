@@ -34,9 +34,7 @@ impl BridgeError {
 }
 
 async fn invoke<T: DeserializeOwned>(command: &str) -> Result<T, BridgeError> {
-    let value = tauri_invoke(command, JsValue::UNDEFINED)
-        .await
-        .map_err(BridgeError::from_js)?;
+    let value = tauri_invoke(command, JsValue::UNDEFINED).await.map_err(BridgeError::from_js)?;
     serde_wasm_bindgen::from_value(value).map_err(|e| BridgeError(e.to_string()))
 }
 
@@ -83,21 +81,14 @@ pub fn listen<T: DeserializeOwned + 'static>(
     let handler = {
         let on_error = on_error.clone();
         Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-            let payload =
-                js_sys::Reflect::get(&event, &"payload".into()).unwrap_or(JsValue::UNDEFINED);
+            let payload = js_sys::Reflect::get(&event, &"payload".into()).unwrap_or(JsValue::UNDEFINED);
             match serde_wasm_bindgen::from_value(payload) {
                 Ok(payload) => on_payload(payload),
-                Err(error) => on_error(BridgeError(format!(
-                    "unreadable {event:?} payload: {error}"
-                ))),
+                Err(error) => on_error(BridgeError(format!("unreadable {event:?} payload: {error}"))),
             }
         })
     };
-    let inner = Rc::new(ListenerInner {
-        handler,
-        unlisten: RefCell::new(None),
-        dropped: Cell::new(false),
-    });
+    let inner = Rc::new(ListenerInner { handler, unlisten: RefCell::new(None), dropped: Cell::new(false) });
     let registering = inner.clone();
     wasm_bindgen_futures::spawn_local(async move {
         match tauri_listen(event, registering.handler.as_ref().unchecked_ref()).await {

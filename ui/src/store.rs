@@ -2,9 +2,7 @@
 
 use std::rc::Rc;
 
-use pressroom_protocol::{
-    ConnectionState, DashboardView, Event, ExportStatusCounts, Frame, Totals,
-};
+use pressroom_protocol::{ConnectionState, DashboardView, Event, ExportStatusCounts, Frame, Totals};
 use yew::Reducible;
 
 /// Feed items kept on screen.
@@ -80,24 +78,13 @@ mod tests {
     #[test]
     fn loading_shows_the_backend_view() {
         let snapshot = Snapshot {
-            totals: Totals {
-                books: 1,
-                covers: 2,
-                job_orders: 3,
-                print_exports: 4,
-            },
+            totals: Totals { books: 1, covers: 2, job_orders: 3, print_exports: 4 },
             recent_activity: vec![event(2), event(1)],
             ..Default::default()
         };
         let state = reduce(
-            Dashboard {
-                bridge_error: Some("x".into()),
-                ..Default::default()
-            },
-            Action::Loaded(DashboardView {
-                connection: ConnectionState::Live,
-                snapshot,
-            }),
+            Dashboard { bridge_error: Some("x".into()), ..Default::default() },
+            Action::Loaded(DashboardView { connection: ConnectionState::Live, snapshot }),
         );
         assert_eq!(state.connection, Some(ConnectionState::Live));
         assert_eq!(state.totals.job_orders, 3);
@@ -107,15 +94,9 @@ mod tests {
 
     #[test]
     fn frames_set_exact_totals_and_prepend_new_items() {
-        let state = Dashboard {
-            activity: vec![event(1)],
-            ..Default::default()
-        };
+        let state = Dashboard { activity: vec![event(1)], ..Default::default() };
         let frame = Frame {
-            totals: Totals {
-                job_orders: 3,
-                ..Default::default()
-            },
+            totals: Totals { job_orders: 3, ..Default::default() },
             new_activity: vec![event(3), event(2)],
             ..Default::default()
         };
@@ -128,15 +109,8 @@ mod tests {
     fn a_reset_frame_replaces_the_feed_and_the_feed_is_bounded() {
         let many: Vec<Event> = (0..(ACTIVITY_LIMIT as i64 + 10)).map(event).collect();
         let state = reduce(
-            Dashboard {
-                activity: vec![event(-1)],
-                ..Default::default()
-            },
-            Action::Frame(Frame {
-                new_activity: many,
-                reset_activity: true,
-                ..Default::default()
-            }),
+            Dashboard { activity: vec![event(-1)], ..Default::default() },
+            Action::Frame(Frame { new_activity: many, reset_activity: true, ..Default::default() }),
         );
         assert_eq!(state.activity.len(), ACTIVITY_LIMIT);
         assert_eq!(state.activity[0], event(0));
@@ -144,10 +118,7 @@ mod tests {
 
     #[test]
     fn connection_states_and_failures_are_kept() {
-        let state = reduce(
-            Dashboard::default(),
-            Action::Connection(ConnectionState::Connecting),
-        );
+        let state = reduce(Dashboard::default(), Action::Connection(ConnectionState::Connecting));
         let state = reduce(state, Action::BridgeFailed("backend unavailable".into()));
         assert_eq!(state.connection, Some(ConnectionState::Connecting));
         assert_eq!(state.bridge_error.as_deref(), Some("backend unavailable"));

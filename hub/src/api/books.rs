@@ -21,13 +21,7 @@ pub async fn create(
         Some(Ok(isbn)) => Some(isbn),
         None => None,
     };
-    let book = f.finish(|| {
-        Some(NewBook {
-            title: title?,
-            isbn,
-            author,
-        })
-    })?;
+    let book = f.finish(|| Some(NewBook { title: title?, isbn, author }))?;
     Ok((StatusCode::CREATED, Json(domain.create_book(book).await?)))
 }
 
@@ -35,10 +29,7 @@ pub async fn show(State(domain): State<Domain>, Id(id): Id) -> Result<Json<Book>
     Ok(Json(domain.book(id).await?))
 }
 
-pub async fn list(
-    State(domain): State<Domain>,
-    Params(mut f): Params,
-) -> Result<Json<Page<Book>>, HubError> {
+pub async fn list(State(domain): State<Domain>, Params(mut f): Params) -> Result<Json<Page<Book>>, HubError> {
     let page = f.page();
     let page = f.finish(|| Some(page))?;
     Ok(Json(domain.books(page).await?))

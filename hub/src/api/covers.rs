@@ -14,13 +14,7 @@ pub async fn create(
     let book_id = f.int("book_id", 1, i64::MAX);
     let format = f.string("format");
     let finish = f.string("finish");
-    let cover = f.finish(|| {
-        Some(NewCover {
-            book_id: book_id?,
-            format: format?,
-            finish: finish?,
-        })
-    })?;
+    let cover = f.finish(|| Some(NewCover { book_id: book_id?, format: format?, finish: finish? }))?;
     Ok((StatusCode::CREATED, Json(domain.create_cover(cover).await?)))
 }
 

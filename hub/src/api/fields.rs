@@ -38,13 +38,9 @@ pub struct Id(pub i64);
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Id {
     type Rejection = HubError;
 
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, HubError> {
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, HubError> {
         let path: Result<Path<i64>, PathRejection> = Path::from_request_parts(parts, state).await;
-        path.map(|Path(id)| Id(id))
-            .map_err(|_| HubError::NotFound("resource"))
+        path.map(|Path(id)| Id(id)).map_err(|_| HubError::NotFound("resource"))
     }
 }
 
@@ -54,24 +50,13 @@ pub struct Params(pub Fields);
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Params {
     type Rejection = HubError;
 
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, HubError> {
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, HubError> {
         let Query(params) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map_err(|rejection| {
-                HubError::InvalidFields(FieldErrors::from([(
-                    "query".to_owned(),
-                    rejection.body_text(),
-                )]))
+                HubError::InvalidFields(FieldErrors::from([("query".to_owned(), rejection.body_text())]))
             })?;
-        Ok(Params(Fields::new(
-            params
-                .into_iter()
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect(),
-        )))
+        Ok(Params(Fields::new(params.into_iter().map(|(k, v)| (k, Value::String(v))).collect())))
     }
 }
 
@@ -82,10 +67,7 @@ pub struct Fields {
 
 impl Fields {
     pub fn new(body: Map<String, Value>) -> Self {
-        Fields {
-            body,
-            errors: FieldErrors::new(),
-        }
+        Fields { body, errors: FieldErrors::new() }
     }
 
     pub fn has(&self, name: &str) -> bool {

@@ -26,18 +26,9 @@ pub async fn create(
             None
         }
     };
-    let order = f.finish(|| {
-        Some(NewJobOrder {
-            book: book?,
-            customer: customer?,
-            quantity: quantity?,
-            due_date,
-        })
-    })?;
-    Ok((
-        StatusCode::CREATED,
-        Json(domain.create_job_order(order).await?),
-    ))
+    let order =
+        f.finish(|| Some(NewJobOrder { book: book?, customer: customer?, quantity: quantity?, due_date }))?;
+    Ok((StatusCode::CREATED, Json(domain.create_job_order(order).await?)))
 }
 
 pub async fn show(State(domain): State<Domain>, Id(id): Id) -> Result<Json<JobOrder>, HubError> {

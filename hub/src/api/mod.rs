@@ -20,20 +20,11 @@ pub fn router(domain: Domain) -> Router {
         .route("/api/books/{id}", get(books::show))
         .route("/api/covers", post(covers::create).get(covers::list))
         .route("/api/covers/{id}", get(covers::show))
-        .route(
-            "/api/job_orders",
-            post(job_orders::create).get(job_orders::list),
-        )
+        .route("/api/job_orders", post(job_orders::create).get(job_orders::list))
         .route("/api/job_orders/{id}", get(job_orders::show))
-        .route(
-            "/api/print_exports",
-            post(print_exports::start).get(print_exports::list),
-        )
+        .route("/api/print_exports", post(print_exports::start).get(print_exports::list))
         .route("/api/print_exports/{id}", get(print_exports::show))
-        .route(
-            "/api/print_exports/{id}/complete",
-            post(print_exports::complete),
-        )
+        .route("/api/print_exports/{id}/complete", post(print_exports::complete))
         .route("/api/print_exports/{id}/fail", post(print_exports::fail))
         .route("/api/analytics/summary", get(summary::show))
         .route("/api/events", get(events::list))

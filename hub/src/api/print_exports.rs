@@ -13,17 +13,11 @@ pub async fn start(
 ) -> Result<(StatusCode, Json<PrintExport>), HubError> {
     let job_order_id = f.int("job_order_id", 1, i64::MAX);
     let job_order_id = f.finish(|| job_order_id)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(domain.start_print_export(job_order_id).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(domain.start_print_export(job_order_id).await?)))
 }
 
 /// `POST /api/print_exports/{id}/complete`.
-pub async fn complete(
-    State(domain): State<Domain>,
-    Id(id): Id,
-) -> Result<Json<PrintExport>, HubError> {
+pub async fn complete(State(domain): State<Domain>, Id(id): Id) -> Result<Json<PrintExport>, HubError> {
     Ok(Json(domain.complete_print_export(id).await?))
 }
 

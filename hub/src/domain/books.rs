@@ -80,22 +80,12 @@ pub(super) async fn insert_book(
     .await?;
     let data = json!({ "id": id, "title": book.title, "isbn": book.isbn, "author": book.author });
     outbox::append(tx, EventKind::BookCreated, data, now).await?;
-    Ok(Book {
-        id,
-        title: book.title,
-        isbn: book.isbn,
-        author: book.author,
-        created_at,
-    })
+    Ok(Book { id, title: book.title, isbn: book.isbn, author: book.author, created_at })
 }
 
 /// Checks an ISBN-10 or ISBN-13 (hyphens and spaces allowed) and returns it normalised.
 pub fn normalise_isbn(text: &str) -> Result<String, &'static str> {
-    let isbn: String = text
-        .chars()
-        .filter(|c| !matches!(c, '-' | ' '))
-        .collect::<String>()
-        .to_uppercase();
+    let isbn: String = text.chars().filter(|c| !matches!(c, '-' | ' ')).collect::<String>().to_uppercase();
     let digit = |c: char| c.to_digit(10).map(u32::from);
     match isbn.len() {
         10 => {
@@ -135,20 +125,11 @@ mod tests {
 
     #[test]
     fn isbns_are_checked_and_normalised() {
-        assert_eq!(
-            normalise_isbn("978-0-306-40615-7"),
-            Ok("9780306406157".into())
-        );
+        assert_eq!(normalise_isbn("978-0-306-40615-7"), Ok("9780306406157".into()));
         assert_eq!(normalise_isbn("0-306-40615-2"), Ok("0306406152".into()));
         assert_eq!(normalise_isbn("0-8044-2957-x"), Ok("080442957X".into()));
-        assert_eq!(
-            normalise_isbn("978-0-306-40615-8"),
-            Err("has a wrong check digit")
-        );
-        assert_eq!(
-            normalise_isbn("12345"),
-            Err("must be an ISBN-10 or ISBN-13")
-        );
+        assert_eq!(normalise_isbn("978-0-306-40615-8"), Err("has a wrong check digit"));
+        assert_eq!(normalise_isbn("12345"), Err("must be an ISBN-10 or ISBN-13"));
         assert!(normalise_isbn("97803064061X7").is_err());
     }
 }

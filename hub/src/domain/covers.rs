@@ -32,10 +32,7 @@ impl Domain {
             .fetch_optional(&mut *tx)
             .await?;
         if book.is_none() {
-            return Err(invalid(
-                "book_id",
-                format!("no book has id {}", cover.book_id),
-            ));
+            return Err(invalid("book_id", format!("no book has id {}", cover.book_id)));
         }
         let now = Utc::now();
         let created_at = timestamp(now);
@@ -48,16 +45,11 @@ impl Domain {
         .bind(&created_at)
         .fetch_one(&mut *tx)
         .await?;
-        let data = json!({ "id": id, "book_id": cover.book_id, "format": cover.format, "finish": cover.finish });
+        let data =
+            json!({ "id": id, "book_id": cover.book_id, "format": cover.format, "finish": cover.finish });
         outbox::append(&mut tx, EventKind::CoverCreated, data, now).await?;
         self.commit(tx).await?;
-        Ok(Cover {
-            id,
-            book_id: cover.book_id,
-            format: cover.format,
-            finish: cover.finish,
-            created_at,
-        })
+        Ok(Cover { id, book_id: cover.book_id, format: cover.format, finish: cover.finish, created_at })
     }
 
     pub async fn cover(&self, id: i64) -> Result<Cover, HubError> {

@@ -54,18 +54,7 @@ impl Domain {
                         .await?;
                 match found {
                     Some(id) => id,
-                    None => {
-                        insert_book(
-                            &mut tx,
-                            NewBook {
-                                title,
-                                isbn: None,
-                                author: None,
-                            },
-                        )
-                        .await?
-                        .id
-                    }
+                    None => insert_book(&mut tx, NewBook { title, isbn: None, author: None }).await?.id,
                 }
             }
         };

@@ -48,10 +48,7 @@ impl<T> Page<T> {
         let more = rows.len() > request.limit as usize;
         rows.truncate(request.limit as usize);
         let next_before = if more { rows.last().map(&id) } else { None };
-        Page {
-            items: rows,
-            next_before,
-        }
+        Page { items: rows, next_before }
     }
 }
 

@@ -37,10 +37,7 @@ impl Domain {
             .fetch_optional(&mut *tx)
             .await?;
         if order.is_none() {
-            return Err(invalid(
-                "job_order_id",
-                format!("no job order has id {job_order_id}"),
-            ));
+            return Err(invalid("job_order_id", format!("no job order has id {job_order_id}")));
         }
         let now = Utc::now();
         let export: PrintExport = sqlx::query_as(&format!(
@@ -58,17 +55,11 @@ impl Domain {
     }
 
     pub async fn complete_print_export(&self, id: i64) -> Result<PrintExport, HubError> {
-        self.finish_print_export(id, ExportStatus::Completed, None)
-            .await
+        self.finish_print_export(id, ExportStatus::Completed, None).await
     }
 
-    pub async fn fail_print_export(
-        &self,
-        id: i64,
-        reason: String,
-    ) -> Result<PrintExport, HubError> {
-        self.finish_print_export(id, ExportStatus::Failed, Some(reason))
-            .await
+    pub async fn fail_print_export(&self, id: i64, reason: String) -> Result<PrintExport, HubError> {
+        self.finish_print_export(id, ExportStatus::Failed, Some(reason)).await
     }
 
     async fn finish_print_export(
@@ -99,10 +90,7 @@ impl Domain {
                 None => HubError::NotFound("print export"),
                 Some(current) => HubError::Conflict(format!(
                     "print export {id} is already {}",
-                    serde_json::to_value(current)
-                        .expect("statuses serialise")
-                        .as_str()
-                        .unwrap_or("finished")
+                    serde_json::to_value(current).expect("statuses serialise").as_str().unwrap_or("finished")
                 )),
             });
         };
@@ -111,10 +99,7 @@ impl Domain {
                 EventKind::PrintExportFailed,
                 json!({ "id": id, "job_order_id": export.job_order_id, "reason": reason }),
             ),
-            _ => (
-                EventKind::PrintExportCompleted,
-                json!({ "id": id, "job_order_id": export.job_order_id }),
-            ),
+            _ => (EventKind::PrintExportCompleted, json!({ "id": id, "job_order_id": export.job_order_id })),
         };
         outbox::append(&mut tx, kind, data, now).await?;
         self.commit(tx).await?;

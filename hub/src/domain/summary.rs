@@ -40,16 +40,8 @@ impl Domain {
         recent_activity.reverse();
         let mut job_order_volume = JobOrderVolume::empty_at(now);
         for (granularity, prefix, window) in [
-            (
-                Granularity::Minute,
-                16,
-                chrono::TimeDelta::minutes(MINUTES as i64),
-            ),
-            (
-                Granularity::Hour,
-                13,
-                chrono::TimeDelta::hours(HOURS as i64),
-            ),
+            (Granularity::Minute, 16, chrono::TimeDelta::minutes(MINUTES as i64)),
+            (Granularity::Hour, 13, chrono::TimeDelta::hours(HOURS as i64)),
         ] {
             // created_at is fixed-width RFC 3339, so its first 16 (13) characters name the minute (hour).
             let rows: Vec<(String, i64)> = sqlx::query_as(
@@ -96,12 +88,7 @@ impl Domain {
         tx.commit().await?;
         let has_more = events.len() > limit as usize;
         events.truncate(limit as usize);
-        Ok(EventsPage {
-            epoch,
-            head_seq,
-            has_more,
-            events,
-        })
+        Ok(EventsPage { epoch, head_seq, has_more, events })
     }
 }
 
@@ -112,7 +99,5 @@ fn bucket_start(prefix: &str) -> Option<DateTime<Utc>> {
         13 => format!("{prefix}:00:00"),
         _ => return None,
     };
-    NaiveDateTime::parse_from_str(&full, "%Y-%m-%dT%H:%M:%S")
-        .ok()
-        .map(|t| t.and_utc())
+    NaiveDateTime::parse_from_str(&full, "%Y-%m-%dT%H:%M:%S").ok().map(|t| t.and_utc())
 }

@@ -24,19 +24,13 @@ pub struct TestHub {
 
 impl TestHub {
     pub async fn start() -> Self {
+        Self::start_with(pressroom_hub::auth::Auth::default()).await
+    }
+
+    pub async fn start_with(auth: pressroom_hub::auth::Auth) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let database = dir
-            .path()
-            .join("hub.sqlite3")
-            .to_string_lossy()
-            .into_owned();
-        let hub = Hub {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            database,
-        }
-        .start()
-        .await
-        .unwrap();
+        let database = dir.path().join("hub.sqlite3").to_string_lossy().into_owned();
+        let hub = Hub { auth, ..Hub::new("127.0.0.1:0".parse().unwrap(), database) }.start().await.unwrap();
         TestHub { hub, _dir: dir }
     }
 
@@ -57,15 +51,10 @@ pub struct CableClient {
 impl CableClient {
     pub async fn connect(hub: &RunningHub) -> Self {
         let mut request = hub.cable_url().into_client_request().unwrap();
-        request.headers_mut().insert(
-            "Sec-WebSocket-Protocol",
-            HeaderValue::from_static(SUBPROTOCOL),
-        );
+        request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
         let (ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
-        let protocol = response
-            .headers()
-            .get("Sec-WebSocket-Protocol")
-            .map(|v| v.to_str().unwrap().to_owned());
+        let protocol =
+            response.headers().get("Sec-WebSocket-Protocol").map(|v| v.to_str().unwrap().to_owned());
         CableClient { ws, protocol }
     }
 
@@ -75,10 +64,7 @@ impl CableClient {
         assert_eq!(client.next_frame().await, ServerFrame::Welcome);
         client.subscribe(ANALYTICS_CHANNEL).await;
         let identifier = channel_identifier(ANALYTICS_CHANNEL);
-        assert_eq!(
-            client.next_non_ping().await,
-            ServerFrame::ConfirmSubscription { identifier }
-        );
+        assert_eq!(client.next_non_ping().await, ServerFrame::ConfirmSubscription { identifier });
         client
     }
 
@@ -87,33 +73,22 @@ impl CableClient {
     }
 
     pub async fn subscribe(&mut self, channel: &str) {
-        let command = ClientCommand::Subscribe {
-            identifier: channel_identifier(channel),
-        };
+        let command = ClientCommand::Subscribe { identifier: channel_identifier(channel) };
         self.send_text(&command.to_json()).await;
     }
 
     /// The next text frame, parsed; panics after [`PROMPTLY`].
     pub async fn next_frame(&mut self) -> ServerFrame {
-        self.next_frame_within(PROMPTLY)
-            .await
-            .expect("a frame arrives in time")
+        self.next_frame_within(PROMPTLY).await.expect("a frame arrives in time")
     }
 
     /// The next text frame within `limit`, or `None` if none came.
     pub async fn next_frame_within(&mut self, limit: Duration) -> Option<ServerFrame> {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
-            let message = tokio::time::timeout_at(deadline, self.ws.next())
-                .await
-                .ok()?;
-            match message
-                .expect("the connection stays open")
-                .expect("no transport error")
-            {
-                Message::Text(text) => {
-                    return Some(ServerFrame::parse(&text).expect("a well-formed frame"))
-                }
+            let message = tokio::time::timeout_at(deadline, self.ws.next()).await.ok()?;
+            match message.expect("the connection stays open").expect("no transport error") {
+                Message::Text(text) => return Some(ServerFrame::parse(&text).expect("a well-formed frame")),
                 Message::Close(frame) => panic!("connection closed: {frame:?}"),
                 _ => continue,
             }

@@ -37,10 +37,7 @@ fn feed_item(event: &Event) -> Html {
     };
     let time = event.at.map(local_time).unwrap_or_default();
     // Keyed by seq where the server sends one, so only new rows render.
-    let key = event
-        .seq
-        .map(|seq| seq.to_string())
-        .unwrap_or_else(|| format!("{}-{time}", describe(event)));
+    let key = event.seq.map(|seq| seq.to_string()).unwrap_or_else(|| format!("{}-{time}", describe(event)));
     html! {
         <li class={classes!("item", class)} key={key}>
             <span class="icon" aria-hidden="true">{icon}</span>
@@ -58,10 +55,7 @@ fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
 
 /// One line in words for an event.
 fn describe(event: &Event) -> String {
-    let id = event
-        .int("id")
-        .map(|id| format!(" #{id}"))
-        .unwrap_or_default();
+    let id = event.int("id").map(|id| format!(" #{id}")).unwrap_or_default();
     match &event.kind {
         EventKind::BookCreated => {
             format!("New book{id}: {}", event.str("title").unwrap_or("untitled"))
@@ -79,10 +73,7 @@ fn describe(event: &Event) -> String {
         EventKind::PrintExportStarted => format!("Print export{id} started"),
         EventKind::PrintExportCompleted => format!("Print export{id} completed"),
         EventKind::PrintExportFailed => {
-            format!(
-                "Print export{id} failed: {}",
-                event.str("reason").unwrap_or("no reason given")
-            )
+            format!("Print export{id} failed: {}", event.str("reason").unwrap_or("no reason given"))
         }
         EventKind::Other(kind) => format!("{kind}{id}"),
     }
@@ -95,10 +86,8 @@ mod tests {
 
     #[test]
     fn events_read_as_sentences_even_with_missing_fields() {
-        let order = Event::new(
-            EventKind::JobOrderCreated,
-            json!({"id": 7, "customer": "Acme", "quantity": 40}),
-        );
+        let order =
+            Event::new(EventKind::JobOrderCreated, json!({"id": 7, "customer": "Acme", "quantity": 40}));
         assert_eq!(describe(&order), "Job order #7: Acme × 40");
         let failed = Event::new(EventKind::PrintExportFailed, json!({"id": 3}));
         assert_eq!(describe(&failed), "Print export #3 failed: no reason given");

@@ -18,13 +18,9 @@ pub fn Header(props: &HeaderProps) -> Html {
                 ConnectionState::Reconnecting { .. } => "reconnecting",
             };
             let detail = match state {
-                ConnectionState::Reconnecting {
-                    attempt,
-                    retry_in_ms,
-                } => Some(format!(
-                    "attempt {attempt}, next try in {} s",
-                    retry_in_ms.div_ceil(1000)
-                )),
+                ConnectionState::Reconnecting { attempt, retry_in_ms } => {
+                    Some(format!("attempt {attempt}, next try in {} s", retry_in_ms.div_ceil(1000)))
+                }
                 _ => None,
             };
             (class, state.label(), detail)
