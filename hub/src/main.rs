@@ -1,3 +1,5 @@
+use std::io::IsTerminal;
+
 use clap::Parser;
 use pressroom_hub::auth::Auth;
 use pressroom_hub::config::{Cli, Command, LogFormat, ServeArgs};
@@ -8,9 +10,10 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match cli.log_format {
-        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
-        LogFormat::Json => tracing_subscriber::fmt().json().with_env_filter(filter).init(),
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.json().init(),
     }
     match run(cli.command).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -30,8 +33,15 @@ async fn run(command: Command) -> Result<(), HubError> {
         }
         Command::Serve(args) => serve(args).await?.wait().await,
         Command::Demo(args) => {
+            let with_tokens = !args.serve.tokens.is_empty();
             let hub = serve(args.serve).await?;
-            println!("Demo hub: cable {}  REST {}", hub.cable_url(), hub.http_url());
+            println!("Pressroom demo hub, generating {} events/s", args.rate);
+            println!("  cable: {}", hub.cable_url());
+            println!("  REST:  {}/api/analytics/summary", hub.http_url());
+            println!("  app:   PRESSROOM_HUB_URL={} pressroom", hub.cable_url());
+            if with_tokens {
+                println!("  auth:  send one of the configured tokens (PRESSROOM_TOKEN for the app)");
+            }
             tokio::spawn(demo::run(hub.domain.clone(), args.rate, hub.shutdown_token()));
             hub.wait().await
         }
