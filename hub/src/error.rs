@@ -6,10 +6,27 @@ use std::collections::BTreeMap;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
 
 /// A message per invalid field, by field name.
 pub type FieldErrors = BTreeMap<String, String>;
+
+/// Every error response: `{"error": {"code", "message", "fields"?}}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// `malformed_json`, `invalid_fields`, `not_found`, `conflict`, `unauthorized`, `forbidden`
+    /// or `internal`.
+    pub code: &'static str,
+    pub message: String,
+    /// A message per invalid field (with `invalid_fields`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<FieldErrors>,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
@@ -65,11 +82,12 @@ impl IntoResponse for HubError {
         } else {
             self.to_string()
         };
-        let mut error = json!({ "code": code, "message": message });
-        if let HubError::InvalidFields(fields) = &self {
-            error["fields"] = json!(fields);
-        }
-        let mut response = (status, Json(json!({ "error": error }))).into_response();
+        let fields = match self {
+            HubError::InvalidFields(fields) => Some(fields),
+            _ => None,
+        };
+        let body = ErrorBody { error: ErrorDetail { code, message, fields } };
+        let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

@@ -67,10 +67,14 @@ impl<'de> Deserialize<'de> for EventKind {
 
 /// One analytics event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
+    /// One of the six known kinds, or any other (kept, changing no total).
     #[serde(rename = "event")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "job_order_created"))]
     pub kind: EventKind,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: Map<String, Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,

@@ -10,6 +10,7 @@ use crate::volume::JobOrderVolume;
 pub const RECENT_ACTIVITY_LIMIT: usize = 100;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Totals {
     pub books: u64,
     pub covers: u64,
@@ -18,6 +19,7 @@ pub struct Totals {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExportStatusCounts {
     pub started: u64,
     pub completed: u64,
@@ -27,6 +29,7 @@ pub struct ExportStatusCounts {
 /// What `GET /api/analytics/summary` returns; every field but `totals` is optional on the wire
 /// so a minimal server (or a Rails app's own summary) still reads.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Snapshot {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epoch: Option<String>,

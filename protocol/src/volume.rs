@@ -10,6 +10,7 @@ pub const HOURS: usize = 24;
 
 /// The count of job orders created in the bucket starting at `t`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Bucket {
     pub t: DateTime<Utc>,
     pub count: u64,
@@ -17,6 +18,7 @@ pub struct Bucket {
 
 /// Contiguous buckets, oldest first, the last one holding the newest job order seen (or now).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobOrderVolume {
     pub per_minute: Vec<Bucket>,
     pub per_hour: Vec<Bucket>,

@@ -2,11 +2,24 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-use super::fields::{Body, Id, Params};
+use super::fields::{Body, Id, PageParams, Params};
 use crate::domain::{normalise_isbn, Book, Domain, NewBook, Page};
+use crate::error::ErrorBody;
 use crate::HubError;
 
-/// `POST /api/books`: `{"title", "isbn"?, "author"?}`.
+/// The body of `POST /api/books`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents the body; requests are read field by field
+pub struct CreateBook {
+    title: String,
+    /// ISBN-10 or ISBN-13, hyphens allowed; checked, unique, stored as digits.
+    isbn: Option<String>,
+    author: Option<String>,
+}
+
+/// Adds a book; broadcasts `book_created`.
+#[utoipa::path(post, path = "/api/books", tag = "books", request_body = CreateBook, responses(
+    (status = 201, body = Book), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(domain): State<Domain>,
     Body(mut f): Body,
@@ -25,10 +38,16 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(domain.create_book(book).await?)))
 }
 
+/// One book.
+#[utoipa::path(get, path = "/api/books/{id}", tag = "books", params(("id" = i64, Path)),
+    responses((status = 200, body = Book), (status = 404, body = ErrorBody)))]
 pub async fn show(State(domain): State<Domain>, Id(id): Id) -> Result<Json<Book>, HubError> {
     Ok(Json(domain.book(id).await?))
 }
 
+/// Books, newest first.
+#[utoipa::path(get, path = "/api/books", tag = "books", params(PageParams),
+    responses((status = 200, body = Page<Book>), (status = 422, body = ErrorBody)))]
 pub async fn list(State(domain): State<Domain>, Params(mut f): Params) -> Result<Json<Page<Book>>, HubError> {
     let page = f.page();
     let page = f.finish(|| Some(page))?;

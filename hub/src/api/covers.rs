@@ -2,11 +2,25 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-use super::fields::{Body, Id, Params};
+use super::fields::{Body, Id, PageParams, Params};
 use crate::domain::{Cover, Domain, NewCover, Page};
+use crate::error::ErrorBody;
 use crate::HubError;
 
-/// `POST /api/covers`: `{"book_id", "format", "finish"}`.
+/// The body of `POST /api/covers`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents the body; requests are read field by field
+pub struct CreateCover {
+    book_id: i64,
+    /// e.g. hardcover, paperback, ebook
+    format: String,
+    /// e.g. matte, gloss
+    finish: String,
+}
+
+/// Adds a cover to a book; broadcasts `cover_created`.
+#[utoipa::path(post, path = "/api/covers", tag = "covers", request_body = CreateCover, responses(
+    (status = 201, body = Cover), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(domain): State<Domain>,
     Body(mut f): Body,
@@ -18,10 +32,16 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(domain.create_cover(cover).await?)))
 }
 
+/// One cover.
+#[utoipa::path(get, path = "/api/covers/{id}", tag = "covers", params(("id" = i64, Path)),
+    responses((status = 200, body = Cover), (status = 404, body = ErrorBody)))]
 pub async fn show(State(domain): State<Domain>, Id(id): Id) -> Result<Json<Cover>, HubError> {
     Ok(Json(domain.cover(id).await?))
 }
 
+/// Covers, newest first.
+#[utoipa::path(get, path = "/api/covers", tag = "covers", params(PageParams),
+    responses((status = 200, body = Page<Cover>), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(domain): State<Domain>,
     Params(mut f): Params,

@@ -60,6 +60,17 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Params {
     }
 }
 
+/// Query of the list routes.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the query; it is read field by field
+pub struct PageParams {
+    /// Page size, 1 to 500 (default 50).
+    limit: Option<u32>,
+    /// Only items with an id below this: the previous page's `next_before`.
+    before: Option<i64>,
+}
+
 pub struct Fields {
     body: Map<String, Value>,
     errors: FieldErrors,

@@ -2,11 +2,28 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-use super::fields::{Body, Id, Params};
+use super::fields::{Body, Id, PageParams, Params};
 use crate::domain::{BookRef, Domain, JobOrder, NewJobOrder, Page};
+use crate::error::ErrorBody;
 use crate::HubError;
 
-/// `POST /api/job_orders`: `{"customer", "quantity", "book_id" | "book_title", "due_date"?}`.
+/// The body of `POST /api/job_orders`: `book_id` or `book_title`, not both.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents the body; requests are read field by field
+pub struct CreateJobOrder {
+    customer: String,
+    #[schema(minimum = 1)]
+    quantity: i64,
+    book_id: Option<i64>,
+    /// Found by exact title, or created (then `book_created` commits with the order).
+    book_title: Option<String>,
+    /// YYYY-MM-DD
+    due_date: Option<chrono::NaiveDate>,
+}
+
+/// Adds a job order; broadcasts `job_order_created` (after `book_created` for a new title).
+#[utoipa::path(post, path = "/api/job_orders", tag = "job orders", request_body = CreateJobOrder, responses(
+    (status = 201, body = JobOrder), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(domain): State<Domain>,
     Body(mut f): Body,
@@ -31,10 +48,16 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(domain.create_job_order(order).await?)))
 }
 
+/// One job order.
+#[utoipa::path(get, path = "/api/job_orders/{id}", tag = "job orders", params(("id" = i64, Path)),
+    responses((status = 200, body = JobOrder), (status = 404, body = ErrorBody)))]
 pub async fn show(State(domain): State<Domain>, Id(id): Id) -> Result<Json<JobOrder>, HubError> {
     Ok(Json(domain.job_order(id).await?))
 }
 
+/// Job orders, newest first.
+#[utoipa::path(get, path = "/api/job_orders", tag = "job orders", params(PageParams),
+    responses((status = 200, body = Page<JobOrder>), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(domain): State<Domain>,
     Params(mut f): Params,

@@ -5,17 +5,20 @@ mod covers;
 mod events;
 mod fields;
 mod job_orders;
+pub mod openapi;
 mod print_exports;
 mod summary;
 
 use axum::routing::{get, post};
 use axum::Router;
+use utoipa::OpenApi;
 
 use crate::domain::Domain;
 
 pub fn router(domain: Domain) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/api/openapi.json", get(|| async { axum::Json(openapi::ApiDoc::openapi()) }))
         .route("/api/books", post(books::create).get(books::list))
         .route("/api/books/{id}", get(books::show))
         .route("/api/covers", post(covers::create).get(covers::list))

@@ -2,11 +2,28 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-use super::fields::{Body, Id, Params};
+use super::fields::{Body, Id, PageParams, Params};
 use crate::domain::{Domain, Page, PrintExport};
+use crate::error::ErrorBody;
 use crate::HubError;
 
-/// `POST /api/print_exports`: `{"job_order_id"}` starts an export.
+/// The body of `POST /api/print_exports`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents the body; requests are read field by field
+pub struct StartPrintExport {
+    job_order_id: i64,
+}
+
+/// The body of `POST /api/print_exports/{id}/fail`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents the body; requests are read field by field
+pub struct FailPrintExport {
+    reason: String,
+}
+
+/// Starts an export of a job order; broadcasts `print_export_started`.
+#[utoipa::path(post, path = "/api/print_exports", tag = "print exports", request_body = StartPrintExport,
+    responses((status = 201, body = PrintExport), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn start(
     State(domain): State<Domain>,
     Body(mut f): Body,
@@ -16,12 +33,17 @@ pub async fn start(
     Ok((StatusCode::CREATED, Json(domain.start_print_export(job_order_id).await?)))
 }
 
-/// `POST /api/print_exports/{id}/complete`.
+/// Completes a started export; broadcasts `print_export_completed`.
+#[utoipa::path(post, path = "/api/print_exports/{id}/complete", tag = "print exports", params(("id" = i64, Path)),
+    responses((status = 200, body = PrintExport), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn complete(State(domain): State<Domain>, Id(id): Id) -> Result<Json<PrintExport>, HubError> {
     Ok(Json(domain.complete_print_export(id).await?))
 }
 
-/// `POST /api/print_exports/{id}/fail`: `{"reason"}`.
+/// Fails a started export with a reason; broadcasts `print_export_failed`.
+#[utoipa::path(post, path = "/api/print_exports/{id}/fail", tag = "print exports", params(("id" = i64, Path)),
+    request_body = FailPrintExport, responses((status = 200, body = PrintExport),
+    (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn fail(
     State(domain): State<Domain>,
     Id(id): Id,
@@ -32,10 +54,16 @@ pub async fn fail(
     Ok(Json(domain.fail_print_export(id, reason).await?))
 }
 
+/// One print export.
+#[utoipa::path(get, path = "/api/print_exports/{id}", tag = "print exports", params(("id" = i64, Path)),
+    responses((status = 200, body = PrintExport), (status = 404, body = ErrorBody)))]
 pub async fn show(State(domain): State<Domain>, Id(id): Id) -> Result<Json<PrintExport>, HubError> {
     Ok(Json(domain.print_export(id).await?))
 }
 
+/// Print exports, newest first.
+#[utoipa::path(get, path = "/api/print_exports", tag = "print exports", params(PageParams),
+    responses((status = 200, body = Page<PrintExport>), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(domain): State<Domain>,
     Params(mut f): Params,

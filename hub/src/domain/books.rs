@@ -14,7 +14,7 @@ pub struct NewBook {
     pub author: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Book {
     pub id: i64,
     pub title: String,
@@ -86,7 +86,7 @@ pub(super) async fn insert_book(
 /// Checks an ISBN-10 or ISBN-13 (hyphens and spaces allowed) and returns it normalised.
 pub fn normalise_isbn(text: &str) -> Result<String, &'static str> {
     let isbn: String = text.chars().filter(|c| !matches!(c, '-' | ' ')).collect::<String>().to_uppercase();
-    let digit = |c: char| c.to_digit(10).map(u32::from);
+    let digit = |c: char| c.to_digit(10);
     match isbn.len() {
         10 => {
             let mut sum = 0;

@@ -13,7 +13,7 @@ pub struct NewCover {
     pub finish: String,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Cover {
     pub id: i64,
     pub book_id: i64,

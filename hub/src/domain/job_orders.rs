@@ -23,7 +23,7 @@ pub struct NewJobOrder {
     pub due_date: Option<NaiveDate>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct JobOrder {
     pub id: i64,
     pub book_id: i64,

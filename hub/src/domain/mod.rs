@@ -29,7 +29,7 @@ pub struct Domain {
 }
 
 /// A page of a list, newest first; pass `next_before` as `before` for the next page.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_before: Option<i64>,

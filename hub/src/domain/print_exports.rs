@@ -7,7 +7,7 @@ use super::{invalid, timestamp, Domain, Page, PageRequest};
 use crate::{outbox, HubError};
 
 /// `started` → `completed` | `failed`; nothing leaves a finished state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(rename_all = "snake_case", type_name = "TEXT")]
 pub enum ExportStatus {
@@ -16,7 +16,7 @@ pub enum ExportStatus {
     Failed,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PrintExport {
     pub id: i64,
     pub job_order_id: i64,

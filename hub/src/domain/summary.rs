@@ -11,7 +11,7 @@ use crate::{outbox, HubError};
 pub const MAX_EVENTS_PAGE: u32 = 1000;
 
 /// A page of the outbox for a client catching up.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventsPage {
     pub epoch: String,
     pub head_seq: u64,
