@@ -50,7 +50,12 @@ pub struct CableClient {
 
 impl CableClient {
     pub async fn connect(hub: &RunningHub) -> Self {
-        let mut request = hub.cable_url().into_client_request().unwrap();
+        Self::connect_url(&hub.cable_url()).await
+    }
+
+    /// Connects to any Action Cable server, offering the subprotocol as the Rails client does.
+    pub async fn connect_url(url: &str) -> Self {
+        let mut request = url.into_client_request().unwrap();
         request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
         let (ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
         let protocol =
@@ -73,8 +78,23 @@ impl CableClient {
     }
 
     pub async fn subscribe(&mut self, channel: &str) {
-        let command = ClientCommand::Subscribe { identifier: channel_identifier(channel) };
+        self.send_command(ClientCommand::Subscribe { identifier: channel_identifier(channel) }).await;
+    }
+
+    pub async fn send_command(&mut self, command: ClientCommand) {
         self.send_text(&command.to_json()).await;
+    }
+
+    /// Reads until the server closes the connection, returning the text frames before it.
+    pub async fn frames_until_close(&mut self) -> Vec<ServerFrame> {
+        let mut frames = Vec::new();
+        loop {
+            match tokio::time::timeout(PROMPTLY, self.ws.next()).await.expect("closed in time") {
+                None | Some(Ok(Message::Close(_))) | Some(Err(_)) => return frames,
+                Some(Ok(Message::Text(text))) => frames.push(ServerFrame::parse(&text).unwrap()),
+                Some(Ok(_)) => {}
+            }
+        }
     }
 
     /// The next text frame, parsed; panics after [`PROMPTLY`].
