@@ -1,188 +1,332 @@
-//! The tokio side of the connection: opens the socket, feeds frames to the sans-IO session,
-//! fetches the snapshot once subscribed, and reconnects with backoff when the link is lost.
+//! The tokio side of the connection: it owns the socket, the timers and the HTTP client, feeds
+//! what happens to the sans-IO [`Machine`] and carries out the actions it answers with.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime};
 
 use chrono::Utc;
 use futures_util::{SinkExt, StreamExt};
 use pressroom_protocol::cable::SUBPROTOCOL;
-use pressroom_protocol::{ConnectionState, Snapshot};
-use tokio::net::TcpStream;
+use pressroom_protocol::{EventsPage, Snapshot};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 
+use crate::cable::{Action, FetchError, Input, Machine, Mode, Timer};
 use crate::endpoints::Endpoints;
-use crate::error::Result;
 use crate::events::Outlet;
-use crate::session::{Session, SessionAction};
 use crate::state::SharedDashboard;
 
-/// No frame for this long (two missed 3-s pings) means the link is dead.
-const STALE_AFTER: Duration = Duration::from_secs(6);
-/// A handshake that takes longer than this counts as failed.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Where the snapshot is served, relative to the REST origin (a setting for Rails apps).
+pub const DEFAULT_SNAPSHOT_PATH: &str = "api/analytics/summary";
+/// How often the wake detector compares the wall clock with the monotonic one.
+const WAKE_CHECK: Duration = Duration::from_secs(2);
+/// A wall-clock jump this much larger than the monotonic time means the machine slept.
+const WAKE_JUMP: Duration = Duration::from_secs(5);
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// Where to connect and how.
+#[derive(Clone)]
+pub struct Target {
+    pub endpoints: Endpoints,
+    pub token: Option<String>,
+    pub snapshot_path: String,
+}
+
+/// What the rest of the app can ask of the running connection.
+#[derive(Debug, Clone)]
+pub enum Command {
+    ReconnectNow,
+    SetMode(Mode),
+    SetTarget(Box<TargetUpdate>),
+}
+
+/// A new hub URL, token or snapshot path.
+#[derive(Debug, Clone)]
+pub struct TargetUpdate {
+    pub endpoints: Endpoints,
+    pub token: Option<String>,
+    pub snapshot_path: String,
+}
+
+/// Sends commands to a running driver.
+#[derive(Clone)]
+pub struct DriverHandle(mpsc::UnboundedSender<Command>);
+
+impl DriverHandle {
+    pub fn send(&self, command: Command) {
+        // The driver only stops when the app exits; a command sent after that has nowhere to go.
+        let _ = self.0.send(command);
+    }
+}
+
+/// What the IO tasks report back, tagged with the socket they belong to.
+enum Event {
+    Socket(u64, Input),
+    Fetched(Input),
+}
+
+struct Socket {
+    id: u64,
+    outgoing: mpsc::UnboundedSender<String>,
+    task: JoinHandle<()>,
+}
 
 pub struct Driver<O> {
-    endpoints: Endpoints,
-    token: Option<String>,
+    target: Target,
     dashboard: SharedDashboard,
     outlet: O,
     http: reqwest::Client,
-}
-
-/// How one connection ended.
-enum Ended {
-    /// Lost after having been live: the next retry starts the backoff afresh.
-    LostAfterLive,
-    Failed,
+    mode: Mode,
 }
 
 impl<O: Outlet> Driver<O> {
-    pub fn new(endpoints: Endpoints, token: Option<String>, dashboard: SharedDashboard, outlet: O) -> Self {
-        Driver { endpoints, token, dashboard, outlet, http: reqwest::Client::new() }
+    pub fn new(target: Target, mode: Mode, dashboard: SharedDashboard, outlet: O) -> Self {
+        Driver { target, dashboard, outlet, http: reqwest::Client::new(), mode }
     }
 
-    /// Keeps a connection up until `stop` is cancelled.
-    pub async fn run(self, stop: CancellationToken) {
-        self.set_connection(ConnectionState::Connecting);
-        let mut attempt = 0u32;
+    /// The driver's task (to spawn on a tokio runtime; it runs until `stop` is cancelled) and
+    /// the handle that sends it commands.
+    pub fn into_task(
+        self,
+        stop: CancellationToken,
+    ) -> (DriverHandle, impl std::future::Future<Output = ()> + Send) {
+        let (commands, receiver) = mpsc::unbounded_channel();
+        (DriverHandle(commands), self.run(receiver, stop))
+    }
+
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>, stop: CancellationToken) {
+        let (events_tx, mut events) = mpsc::unbounded_channel::<Event>();
+        let mut machine = Machine::new(self.mode, StdRng::from_os_rng(), Instant::now());
+        let mut timers: HashMap<Timer, Instant> = HashMap::new();
+        let mut socket: Option<Socket> = None;
+        let mut next_socket = 0u64;
+        let mut wake_check = tokio::time::interval(WAKE_CHECK);
+        let mut clocks = (Instant::now(), SystemTime::now());
+
+        let mut pending = vec![Input::Start];
         loop {
-            let ended = tokio::select! {
-                () = stop.cancelled() => return,
-                ended = self.connect_once() => ended,
-            };
-            attempt = match ended {
-                Ok(Ended::LostAfterLive) => 1,
-                Ok(Ended::Failed) => attempt + 1,
-                Err(error) => {
-                    tracing::info!(%error, "connection failed");
-                    attempt + 1
+            for input in pending.drain(..) {
+                for action in machine.handle(input, Instant::now()) {
+                    match action {
+                        Action::OpenSocket => {
+                            if let Some(old) = socket.take() {
+                                old.task.abort();
+                            }
+                            next_socket += 1;
+                            socket = Some(self.open_socket(next_socket, events_tx.clone()));
+                        }
+                        Action::Send(text) => {
+                            if let Some(socket) = &socket {
+                                let _ = socket.outgoing.send(text);
+                            }
+                        }
+                        Action::CloseSocket => {
+                            if let Some(old) = socket.take() {
+                                // Dropping the sender lets the task close the socket politely;
+                                // a peer that does not answer the close is cut off.
+                                drop(old.outgoing);
+                                let abort = old.task.abort_handle();
+                                tokio::spawn(async move {
+                                    if tokio::time::timeout(Duration::from_secs(2), old.task).await.is_err() {
+                                        abort.abort();
+                                    }
+                                });
+                            }
+                        }
+                        Action::Arm(timer, at) => {
+                            timers.insert(timer, at);
+                        }
+                        Action::Disarm(timer) => {
+                            timers.remove(&timer);
+                        }
+                        Action::FetchSnapshot { request } => {
+                            let url = self.target.endpoints.api(&self.target.snapshot_path);
+                            let fetch = self.fetch::<Snapshot>(url);
+                            let events_tx = events_tx.clone();
+                            tokio::spawn(async move {
+                                let result = fetch.await;
+                                let _ = events_tx.send(Event::Fetched(Input::Snapshot { request, result }));
+                            });
+                        }
+                        Action::FetchEvents { request, after } => {
+                            let mut url = self.target.endpoints.api("api/events");
+                            url.query_pairs_mut()
+                                .append_pair("after", &after.to_string())
+                                .append_pair("limit", "1000");
+                            let fetch = self.fetch::<EventsPage>(url);
+                            let events_tx = events_tx.clone();
+                            tokio::spawn(async move {
+                                let result = fetch.await;
+                                let _ = events_tx.send(Event::Fetched(Input::Events { request, result }));
+                            });
+                        }
+                        Action::Replace(snapshot) => {
+                            let frame = self.dashboard.replace(snapshot);
+                            self.outlet.frame(&frame);
+                        }
+                        Action::Apply(mut event) => {
+                            // A stock Rails app sends no time: the event happened about now.
+                            event.at.get_or_insert_with(Utc::now);
+                            if let Some(frame) = self.dashboard.apply(event) {
+                                self.outlet.frame(&frame);
+                            }
+                        }
+                        Action::State(view) => {
+                            tracing::info!(state = view.state.label(), problem = ?view.problem, "connection");
+                            self.dashboard.set_connection(view.clone());
+                            self.outlet.connection(&view);
+                        }
+                    }
                 }
-            };
-            let delay = backoff(attempt);
-            self.set_connection(ConnectionState::Reconnecting {
-                attempt,
-                retry_in_ms: delay.as_millis() as u64,
-            });
+            }
+
+            let next_timer = timers.values().min().copied();
             tokio::select! {
-                () = stop.cancelled() => return,
-                () = tokio::time::sleep(delay) => {}
+                () = stop.cancelled() => {
+                    if let Some(socket) = socket.take() {
+                        socket.task.abort();
+                    }
+                    return;
+                }
+                Some(event) = events.recv() => match event {
+                    Event::Socket(id, input) if socket.as_ref().is_some_and(|s| s.id == id) => pending.push(input),
+                    Event::Socket(..) => {} // from a socket already closed
+                    Event::Fetched(input) => pending.push(input),
+                },
+                Some(command) = commands.recv() => pending.push(match command {
+                    Command::ReconnectNow => Input::ReconnectNow,
+                    Command::SetMode(mode) => Input::SetMode(mode),
+                    Command::SetTarget(update) => {
+                        let TargetUpdate { endpoints, token, snapshot_path } = *update;
+                        self.target = Target { endpoints, token, snapshot_path };
+                        Input::EndpointChanged
+                    }
+                }),
+                () = sleep_until(next_timer) => {
+                    let now = Instant::now();
+                    let due: Vec<Timer> = timers.iter().filter(|(_, at)| **at <= now).map(|(t, _)| *t).collect();
+                    for timer in due {
+                        timers.remove(&timer);
+                        pending.push(Input::Timer(timer));
+                    }
+                }
+                _ = wake_check.tick() => {
+                    let (mono, wall) = (Instant::now(), SystemTime::now());
+                    let mono_elapsed = mono.duration_since(clocks.0);
+                    let wall_elapsed = wall.duration_since(clocks.1).unwrap_or_default();
+                    if wall_elapsed > mono_elapsed + WAKE_JUMP {
+                        pending.push(Input::Wake);
+                    }
+                    clocks = (mono, wall);
+                }
             }
         }
     }
 
-    fn set_connection(&self, state: ConnectionState) {
-        if self.dashboard.set_connection(state.clone()) {
-            tracing::info!(state = state.label(), "connection state");
-            self.outlet.connection(&state);
-        }
+    fn open_socket(&self, id: u64, events: mpsc::UnboundedSender<Event>) -> Socket {
+        let (outgoing, mut to_send) = mpsc::unbounded_channel::<String>();
+        let request = self.socket_request();
+        let task = tokio::spawn(async move {
+            let report = |input| {
+                let _ = events.send(Event::Socket(id, input));
+            };
+            let request = match request {
+                Ok(request) => request,
+                Err(error) => {
+                    tracing::warn!(%error, "invalid socket request");
+                    return report(Input::SocketFailed);
+                }
+            };
+            let mut ws = match tokio_tungstenite::connect_async(request).await {
+                Ok((ws, _)) => ws,
+                Err(error) => {
+                    tracing::info!(%error, "could not open the socket");
+                    return report(Input::SocketFailed);
+                }
+            };
+            report(Input::SocketOpened);
+            loop {
+                tokio::select! {
+                    message = ws.next() => match message {
+                        Some(Ok(Message::Text(text))) => report(Input::Frame(text.as_str().to_owned())),
+                        Some(Ok(Message::Close(_))) | None => break,
+                        Some(Ok(_)) => {}
+                        Some(Err(error)) => {
+                            tracing::info!(%error, "socket error");
+                            break;
+                        }
+                    },
+                    text = to_send.recv() => match text {
+                        Some(text) => {
+                            if let Err(error) = ws.send(Message::text(text)).await {
+                                tracing::info!(%error, "socket send failed");
+                                break;
+                            }
+                        }
+                        None => {
+                            let _ = ws.close(None).await;
+                            return;
+                        }
+                    },
+                }
+            }
+            report(Input::SocketClosed);
+        });
+        Socket { id, outgoing, task }
     }
 
-    async fn open(&self) -> Result<Socket> {
-        let mut request = self.endpoints.cable.as_str().into_client_request()?;
+    fn socket_request(
+        &self,
+    ) -> Result<
+        tokio_tungstenite::tungstenite::handshake::client::Request,
+        tokio_tungstenite::tungstenite::Error,
+    > {
+        let mut request = self.target.endpoints.cable.as_str().into_client_request()?;
         let headers = request.headers_mut();
         headers.insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
-        if let Some(token) = &self.token {
+        if let Some(token) = &self.target.token {
             let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
                 .map_err(|e| tokio_tungstenite::tungstenite::Error::HttpFormat(e.into()))?;
             value.set_sensitive(true);
             headers.insert("Authorization", value);
         }
-        let connect = tokio_tungstenite::connect_async(request);
-        match tokio::time::timeout(HANDSHAKE_TIMEOUT, connect).await {
-            Ok(result) => Ok(result?.0),
-            Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "handshake timed out").into()),
-        }
+        Ok(request)
     }
 
-    async fn connect_once(&self) -> Result<Ended> {
-        let mut socket = self.open().await?;
-        let mut session = Session::default();
-        let mut live = false;
-        loop {
-            let message = match tokio::time::timeout(STALE_AFTER, socket.next()).await {
-                Err(_) => {
-                    tracing::info!("no frame for {STALE_AFTER:?}; reconnecting");
-                    break;
-                }
-                Ok(None) => break,
-                Ok(Some(message)) => message?,
-            };
-            let text = match message {
-                Message::Text(text) => text,
-                Message::Close(_) => break,
-                _ => continue,
-            };
-            match session.handle_text(&text) {
-                None => {}
-                Some(SessionAction::Send(command)) => socket.send(Message::text(command.to_json())).await?,
-                Some(SessionAction::Subscribed) => {
-                    self.refresh_snapshot().await;
-                    live = true;
-                    self.set_connection(ConnectionState::Live);
-                }
-                Some(SessionAction::Event(mut event)) => {
-                    // A stock Rails app sends no time: the event happened about now.
-                    event.at.get_or_insert_with(Utc::now);
-                    if let Some(frame) = self.dashboard.apply(event) {
-                        self.outlet.frame(&frame);
-                    }
-                }
-                Some(SessionAction::Rejected) => {
-                    tracing::warn!("the server rejected the AnalyticsChannel subscription");
-                    return Ok(Ended::Failed);
-                }
-                Some(SessionAction::Disconnect { reason, reconnect }) => {
-                    tracing::info!(%reason, reconnect, "server asked to disconnect");
-                    break;
-                }
-            }
-        }
-        Ok(if live { Ended::LostAfterLive } else { Ended::Failed })
-    }
-
-    /// Fetches the summary; a server without one (a stock Rails app) keeps the current view.
-    async fn refresh_snapshot(&self) {
-        match self.fetch_snapshot().await {
-            Ok(snapshot) => {
-                let frame = self.dashboard.replace(snapshot);
-                self.outlet.frame(&frame);
-            }
-            Err(error) => {
-                tracing::warn!(%error, "no snapshot from the server; showing live deltas only")
-            }
-        }
-    }
-
-    async fn fetch_snapshot(&self) -> Result<Snapshot> {
-        let mut request = self.http.get(self.endpoints.api("api/analytics/summary"));
-        if let Some(token) = &self.token {
+    /// A GET whose outcome is sorted into what the machine needs to know.
+    fn fetch<T: DeserializeOwned>(
+        &self,
+        url: url::Url,
+    ) -> impl std::future::Future<Output = Result<T, FetchError>> + Send + 'static {
+        let mut request = self.http.get(url).timeout(Duration::from_secs(15));
+        if let Some(token) = &self.target.token {
             request = request.bearer_auth(token);
         }
-        Ok(request.send().await?.error_for_status()?.json().await?)
+        async move {
+            let response = request.send().await.map_err(|e| FetchError::Failed(e.to_string()))?;
+            match response.status() {
+                StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED => {
+                    return Err(FetchError::Unavailable)
+                }
+                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => return Err(FetchError::Unauthorized),
+                status if !status.is_success() => return Err(FetchError::Failed(format!("HTTP {status}"))),
+                _ => {}
+            }
+            response.json::<T>().await.map_err(|e| FetchError::Failed(e.to_string()))
+        }
     }
 }
 
-/// Exponential: 0.5 s, 1 s, 2 s, … capped at 30 s.
-fn backoff(attempt: u32) -> Duration {
-    let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(16));
-    (Duration::from_millis(500) * factor).min(MAX_BACKOFF)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_the_cap() {
-        let delays: Vec<u64> = (1..=8).map(|n| backoff(n).as_millis() as u64).collect();
-        assert_eq!(delays, [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000]);
-        assert_eq!(backoff(u32::MAX), MAX_BACKOFF);
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
     }
 }

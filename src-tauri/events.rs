@@ -2,17 +2,17 @@
 //! record it instead.
 
 use pressroom_protocol::view::{CONNECTION_EVENT, FRAME_EVENT};
-use pressroom_protocol::{ConnectionState, Frame};
+use pressroom_protocol::{ConnectionView, Frame};
 use tauri::{AppHandle, Emitter, Runtime};
 
 pub trait Outlet: Send + Sync + 'static {
-    fn connection(&self, state: &ConnectionState);
+    fn connection(&self, view: &ConnectionView);
     fn frame(&self, frame: &Frame);
 }
 
 impl<R: Runtime> Outlet for AppHandle<R> {
-    fn connection(&self, state: &ConnectionState) {
-        if let Err(error) = self.emit(CONNECTION_EVENT, state) {
+    fn connection(&self, view: &ConnectionView) {
+        if let Err(error) = self.emit(CONNECTION_EVENT, view) {
             tracing::warn!(%error, "could not emit the connection state");
         }
     }

@@ -1,14 +1,14 @@
 //! Pressroom's desktop backend: holds the live connection to the hub, keeps the dashboard
 //! state, and emits it to the Yew webview.
 
+pub mod cable;
 mod commands;
-mod driver;
+pub mod driver;
 mod endpoints;
 mod error;
-mod events;
-mod session;
+pub mod events;
 mod settings;
-mod state;
+pub mod state;
 
 pub use endpoints::Endpoints;
 pub use error::{Error, Result};
@@ -34,12 +34,19 @@ pub fn run() {
                 tracing::info!(hub = %settings.hub_url, "starting");
                 let dashboard = SharedDashboard::default();
                 app.manage(dashboard.clone());
-                let driver = driver::Driver::new(endpoints, settings.token, dashboard, handle);
-                tauri::async_runtime::spawn(driver.run(stop));
+                let target = driver::Target {
+                    endpoints,
+                    token: settings.token,
+                    snapshot_path: driver::DEFAULT_SNAPSHOT_PATH.to_owned(),
+                };
+                let (driver, task) =
+                    driver::Driver::new(target, cable::Mode::default(), dashboard, handle).into_task(stop);
+                tauri::async_runtime::spawn(task);
+                app.manage(driver);
                 Ok(())
             }
         })
-        .invoke_handler(tauri::generate_handler![commands::dashboard])
+        .invoke_handler(tauri::generate_handler![commands::dashboard, commands::reconnect_now])
         .build(tauri::generate_context!())
         .expect("the Tauri app builds from its configuration");
     app.run(move |_, event| {

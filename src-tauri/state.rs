@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use pressroom_protocol::snapshot::Applied;
-use pressroom_protocol::{ConnectionState, DashboardView, Event, Frame, Snapshot};
+use pressroom_protocol::{ConnectionState, ConnectionView, DashboardView, Event, Frame, Snapshot};
 
 #[derive(Clone)]
 pub struct SharedDashboard(Arc<Mutex<DashboardView>>);
@@ -12,7 +12,7 @@ pub struct SharedDashboard(Arc<Mutex<DashboardView>>);
 impl Default for SharedDashboard {
     fn default() -> Self {
         SharedDashboard(Arc::new(Mutex::new(DashboardView {
-            connection: ConnectionState::Connecting,
+            connection: ConnectionView::new(ConnectionState::Connecting),
             snapshot: Snapshot::default(),
         })))
     }
@@ -29,12 +29,8 @@ impl SharedDashboard {
         self.lock().clone()
     }
 
-    /// Sets the connection state; true if it changed.
-    pub fn set_connection(&self, state: ConnectionState) -> bool {
-        let mut view = self.lock();
-        let changed = view.connection != state;
-        view.connection = state;
-        changed
+    pub fn set_connection(&self, connection: ConnectionView) {
+        self.lock().connection = connection;
     }
 
     /// Replaces the snapshot (after fetching one) and returns the frame that shows it.

@@ -1,5 +1,6 @@
-//! The connection states the dashboard shows, in the contract's words.
+//! The connection states the dashboard shows, in the contract's words, and what goes with them.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -13,16 +14,78 @@ pub enum ConnectionState {
         attempt: u32,
         retry_in_ms: u64,
     },
+    /// Real-time unavailable: refreshing the snapshot every `interval_s` while the socket is
+    /// retried in the background.
+    Polling {
+        interval_s: u32,
+    },
+    /// Real-time off by choice: refreshing every `interval_s`.
+    AutoRefresh {
+        interval_s: u32,
+    },
+    /// Real-time and auto-refresh off.
+    Manual,
+    /// Not receiving anything: showing cached data from `cached_at` (if any).
+    Offline {
+        cached_at: Option<DateTime<Utc>>,
+    },
 }
 
 impl ConnectionState {
-    /// The word shown on screen.
+    /// The words shown on screen.
     pub fn label(&self) -> &'static str {
         match self {
             ConnectionState::Connecting => "Connecting",
             ConnectionState::Live => "Live",
             ConnectionState::Reconnecting { .. } => "Reconnecting",
+            ConnectionState::Polling { .. } => "Polling",
+            ConnectionState::AutoRefresh { .. } => "Auto-refresh",
+            ConnectionState::Manual => "Manual",
+            ConnectionState::Offline { .. } => "Offline",
         }
+    }
+}
+
+/// Why the connection stopped trying on its own; the user has to act.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum Problem {
+    /// The server refused the token (`disconnect` with `unauthorized`, or HTTP 401/403).
+    TokenRejected,
+    /// The server refused the AnalyticsChannel subscription, or never confirmed it.
+    SubscriptionRejected,
+    /// The server closed with `reconnect: false` for another reason.
+    ServerRefused { reason: String },
+}
+
+impl Problem {
+    pub fn message(&self) -> String {
+        match self {
+            Problem::TokenRejected => "Token rejected — check settings".to_owned(),
+            Problem::SubscriptionRejected => {
+                "The server refused the AnalyticsChannel subscription — check the channel setting".to_owned()
+            }
+            Problem::ServerRefused { reason } => format!("The server closed the connection ({reason})"),
+        }
+    }
+}
+
+/// Everything the header shows about the connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionView {
+    #[serde(flatten)]
+    pub state: ConnectionState,
+    /// Set when retrying stopped and the user has to act.
+    #[serde(default)]
+    pub problem: Option<Problem>,
+    /// The server offers no snapshot or backfill (a stock Rails app): totals count since connecting.
+    #[serde(default)]
+    pub history_unavailable: bool,
+}
+
+impl ConnectionView {
+    pub fn new(state: ConnectionState) -> Self {
+        ConnectionView { state, problem: None, history_unavailable: false }
     }
 }
 
@@ -39,5 +102,19 @@ mod tests {
         );
         assert_eq!(serde_json::to_string(&ConnectionState::Live).unwrap(), r#"{"state":"live"}"#);
         assert_eq!(state.label(), "Reconnecting");
+        assert_eq!(ConnectionState::AutoRefresh { interval_s: 10 }.label(), "Auto-refresh");
+    }
+
+    #[test]
+    fn a_view_flattens_its_state_and_round_trips() {
+        let view = ConnectionView {
+            state: ConnectionState::Offline { cached_at: None },
+            problem: Some(Problem::TokenRejected),
+            history_unavailable: true,
+        };
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!(json["state"], "offline");
+        assert_eq!(json["problem"]["problem"], "token_rejected");
+        assert_eq!(serde_json::from_value::<ConnectionView>(json).unwrap(), view);
     }
 }

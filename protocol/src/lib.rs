@@ -4,6 +4,7 @@
 //!
 //! Pure and IO-free so the hub, the desktop backend and the wasm UI share one definition.
 
+pub mod backfill;
 pub mod cable;
 pub mod connection;
 pub mod event;
@@ -11,8 +12,9 @@ pub mod snapshot;
 pub mod view;
 pub mod volume;
 
+pub use backfill::EventsPage;
 pub use cable::{ClientCommand, FrameError, ServerFrame};
-pub use connection::ConnectionState;
+pub use connection::{ConnectionState, ConnectionView, Problem};
 pub use event::{Event, EventKind};
 pub use snapshot::{ExportStatusCounts, Snapshot, Totals};
 pub use view::{DashboardView, Frame};

@@ -2,13 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::connection::ConnectionState;
+use crate::connection::ConnectionView;
 use crate::event::Event;
 use crate::snapshot::{ExportStatusCounts, Snapshot, Totals};
 
 /// Tauri event carrying a [`Frame`].
 pub const FRAME_EVENT: &str = "pressroom://frame";
-/// Tauri event carrying a [`ConnectionState`].
+/// Tauri event carrying a [`ConnectionView`].
 pub const CONNECTION_EVENT: &str = "pressroom://connection";
 
 /// An update of the dashboard: exact totals plus the feed items new since the last frame.
@@ -37,6 +37,6 @@ impl Frame {
 /// Everything the webview needs when it (re)loads: answered by the `dashboard` command.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DashboardView {
-    pub connection: ConnectionState,
+    pub connection: ConnectionView,
     pub snapshot: Snapshot,
 }

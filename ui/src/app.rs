@@ -1,5 +1,5 @@
 use pressroom_protocol::view::{CONNECTION_EVENT, FRAME_EVENT};
-use pressroom_protocol::{ConnectionState, Frame};
+use pressroom_protocol::{ConnectionView, Frame};
 use yew::prelude::*;
 
 use crate::bridge;
@@ -32,7 +32,7 @@ pub fn App() -> Html {
                 let store = store.clone();
                 bridge::listen(
                     CONNECTION_EVENT,
-                    move |state: ConnectionState| store.dispatch(Action::Connection(state)),
+                    move |view: ConnectionView| store.dispatch(Action::Connection(view)),
                     on_error.clone(),
                 )
             };
@@ -51,6 +51,14 @@ pub fn App() -> Html {
             <Header connection={store.connection.clone()} />
             if let Some(error) = &store.bridge_error {
                 <div class="banner error" role="alert">{error}</div>
+            }
+            if let Some(problem) = store.connection.as_ref().and_then(|c| c.problem.as_ref()) {
+                <div class="banner error" role="alert" data-testid="problem">{problem.message()}</div>
+            }
+            if store.connection.as_ref().is_some_and(|c| c.history_unavailable) {
+                <div class="banner info" role="status">
+                    {"History unavailable: this server keeps no snapshot or backfill, so totals count events since connecting."}
+                </div>
             }
             <main>
                 <TotalCards totals={store.totals} />

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use pressroom_protocol::{ConnectionState, DashboardView, Event, ExportStatusCounts, Frame, Totals};
+use pressroom_protocol::{ConnectionView, DashboardView, Event, ExportStatusCounts, Frame, Totals};
 use yew::Reducible;
 
 /// Feed items kept on screen.
@@ -11,7 +11,7 @@ pub const ACTIVITY_LIMIT: usize = 200;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dashboard {
     /// `None` until the backend has answered.
-    pub connection: Option<ConnectionState>,
+    pub connection: Option<ConnectionView>,
     pub totals: Totals,
     pub exports: ExportStatusCounts,
     /// Newest first.
@@ -23,7 +23,7 @@ pub struct Dashboard {
 pub enum Action {
     Loaded(DashboardView),
     Frame(Frame),
-    Connection(ConnectionState),
+    Connection(ConnectionView),
     BridgeFailed(String),
 }
 
@@ -64,7 +64,7 @@ impl Dashboard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pressroom_protocol::{EventKind, Snapshot};
+    use pressroom_protocol::{ConnectionState, EventKind, Snapshot};
     use serde_json::json;
 
     fn event(id: i64) -> Event {
@@ -84,9 +84,12 @@ mod tests {
         };
         let state = reduce(
             Dashboard { bridge_error: Some("x".into()), ..Default::default() },
-            Action::Loaded(DashboardView { connection: ConnectionState::Live, snapshot }),
+            Action::Loaded(DashboardView {
+                connection: ConnectionView::new(ConnectionState::Live),
+                snapshot,
+            }),
         );
-        assert_eq!(state.connection, Some(ConnectionState::Live));
+        assert_eq!(state.connection, Some(ConnectionView::new(ConnectionState::Live)));
         assert_eq!(state.totals.job_orders, 3);
         assert_eq!(state.activity, vec![event(2), event(1)]);
         assert_eq!(state.bridge_error, None);
@@ -118,9 +121,10 @@ mod tests {
 
     #[test]
     fn connection_states_and_failures_are_kept() {
-        let state = reduce(Dashboard::default(), Action::Connection(ConnectionState::Connecting));
+        let connecting = ConnectionView::new(ConnectionState::Connecting);
+        let state = reduce(Dashboard::default(), Action::Connection(connecting.clone()));
         let state = reduce(state, Action::BridgeFailed("backend unavailable".into()));
-        assert_eq!(state.connection, Some(ConnectionState::Connecting));
+        assert_eq!(state.connection, Some(connecting));
         assert_eq!(state.bridge_error.as_deref(), Some("backend unavailable"));
     }
 }

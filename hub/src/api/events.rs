@@ -2,7 +2,9 @@ use axum::extract::State;
 use axum::Json;
 
 use super::fields::Params;
-use crate::domain::{Domain, EventsPage, MAX_EVENTS_PAGE};
+use pressroom_protocol::backfill::{EventsPage, MAX_EVENTS_PAGE};
+
+use crate::domain::Domain;
 use crate::error::ErrorBody;
 use crate::HubError;
 

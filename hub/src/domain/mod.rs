@@ -11,7 +11,6 @@ pub use books::{normalise_isbn, Book, NewBook};
 pub use covers::{Cover, NewCover};
 pub use job_orders::{BookRef, JobOrder, NewJobOrder};
 pub use print_exports::{ExportStatus, PrintExport};
-pub use summary::{EventsPage, MAX_EVENTS_PAGE};
 
 use serde::Serialize;
 use sqlx::{Sqlite, Transaction};

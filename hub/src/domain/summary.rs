@@ -1,23 +1,10 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use pressroom_protocol::snapshot::RECENT_ACTIVITY_LIMIT;
 use pressroom_protocol::volume::{Granularity, HOURS, MINUTES};
-use pressroom_protocol::{ExportStatusCounts, JobOrderVolume, Snapshot, Totals};
-use serde::Serialize;
+use pressroom_protocol::{EventsPage, ExportStatusCounts, JobOrderVolume, Snapshot, Totals};
 
 use super::{timestamp, Domain};
 use crate::{outbox, HubError};
-
-/// Most events one backfill page returns.
-pub const MAX_EVENTS_PAGE: u32 = 1000;
-
-/// A page of the outbox for a client catching up.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct EventsPage {
-    pub epoch: String,
-    pub head_seq: u64,
-    pub has_more: bool,
-    pub events: Vec<pressroom_protocol::Event>,
-}
 
 impl Domain {
     /// The summary, read in one transaction so every field is consistent with its seq.

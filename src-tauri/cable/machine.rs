@@ -1,0 +1,628 @@
+//! The connection machine, sans IO: it is told what happened (`Input`) and when (`now`), and
+//! answers with what to do (`Action`). It never touches a socket, a timer or the clock, so every
+//! rule — stale detection, backoff, catch-up, fallback — is tested with a simulated clock.
+
+use std::time::{Duration, Instant};
+
+use pressroom_protocol::cable::{channel_identifier, ANALYTICS_CHANNEL};
+use pressroom_protocol::{
+    ClientCommand, ConnectionState, ConnectionView, Event, EventsPage, Problem, ServerFrame, Snapshot,
+};
+use rand::Rng;
+
+use super::backoff;
+use super::sequencer::{Ready, Sequencer};
+
+/// No frame for this long (two missed 3-s pings) means the link is dead.
+pub const STALE_AFTER: Duration = Duration::from_secs(6);
+/// Socket open plus welcome must take no longer than this.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A subscribe not confirmed in this time is sent once more, then given up on.
+pub const CONFIRM_TIMEOUT: Duration = Duration::from_secs(5);
+/// Live this long, the backoff starts afresh at the next loss.
+pub const STABLE_AFTER: Duration = Duration::from_secs(60);
+/// Fall back to polling after this many failed attempts in a row…
+pub const FALLBACK_ATTEMPTS: u32 = 3;
+/// …or after being without the socket this long.
+pub const FALLBACK_AFTER: Duration = Duration::from_secs(20);
+
+/// The user's choices that shape the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mode {
+    pub realtime: bool,
+    /// Periodic snapshot fetches: when real-time is off, and as the fallback when it fails.
+    pub auto_refresh: bool,
+    pub refresh_interval: Duration,
+}
+
+impl Default for Mode {
+    fn default() -> Self {
+        Mode { realtime: true, auto_refresh: true, refresh_interval: Duration::from_secs(10) }
+    }
+}
+
+/// Why a fetch failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchError {
+    /// The server has no such endpoint (404, 405, 501): a stock Rails app.
+    Unavailable,
+    /// 401 or 403.
+    Unauthorized,
+    /// Anything else: network, server error, unreadable body.
+    Failed(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Timer {
+    Retry,
+    Handshake,
+    Stale,
+    Confirm,
+    Poll,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    Start,
+    SocketOpened,
+    /// Could not open, or the handshake failed.
+    SocketFailed,
+    /// Closed by either side or broken.
+    SocketClosed,
+    Frame(String),
+    Timer(Timer),
+    Snapshot {
+        request: u64,
+        result: Result<Snapshot, FetchError>,
+    },
+    Events {
+        request: u64,
+        result: Result<EventsPage, FetchError>,
+    },
+    ReconnectNow,
+    SetMode(Mode),
+    /// The hub URL or token changed: a different server, start from nothing.
+    EndpointChanged,
+    /// The machine woke from sleep or the network came back.
+    Wake,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    OpenSocket,
+    Send(String),
+    CloseSocket,
+    Arm(Timer, Instant),
+    Disarm(Timer),
+    FetchSnapshot {
+        request: u64,
+    },
+    FetchEvents {
+        request: u64,
+        after: u64,
+    },
+    /// Replace the dashboard's snapshot.
+    Replace(Snapshot),
+    /// Apply one event to the dashboard, in this order.
+    Apply(Event),
+    State(ConnectionView),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Real-time off.
+    Off,
+    /// Waiting for the retry timer.
+    Waiting,
+    /// Socket opening, or open and waiting for the welcome.
+    Opening,
+    Subscribing,
+    /// Subscribed; fetching what was missed before going live.
+    CatchingUp,
+    Live,
+    /// Gave up: the user has to act.
+    Stopped,
+}
+
+pub struct Machine<R> {
+    mode: Mode,
+    rng: R,
+    phase: Phase,
+    /// Failed attempts since the connection was last stable.
+    attempt: u32,
+    down_since: Option<Instant>,
+    live_since: Option<Instant>,
+    last_frame: Instant,
+    subscribe_retried: bool,
+    polling: bool,
+    sequencer: Sequencer,
+    /// Does the server have `/api/events` and a snapshot? `None` until asked.
+    has_events: Option<bool>,
+    has_snapshot: Option<bool>,
+    next_request: u64,
+    /// The fetch whose answer moves the catch-up (or a gap fill) along.
+    pending_fetch: Option<u64>,
+    state: ConnectionState,
+    problem: Option<Problem>,
+    emitted: Option<ConnectionView>,
+    identifier: String,
+}
+
+impl<R: Rng> Machine<R> {
+    pub fn new(mode: Mode, rng: R, now: Instant) -> Self {
+        Machine {
+            mode,
+            rng,
+            phase: Phase::Off,
+            attempt: 0,
+            down_since: None,
+            live_since: None,
+            last_frame: now,
+            subscribe_retried: false,
+            polling: false,
+            sequencer: Sequencer::default(),
+            has_events: None,
+            has_snapshot: None,
+            next_request: 0,
+            pending_fetch: None,
+            state: ConnectionState::Connecting,
+            problem: None,
+            emitted: None,
+            identifier: channel_identifier(ANALYTICS_CHANNEL),
+        }
+    }
+
+    pub fn handle(&mut self, input: Input, now: Instant) -> Vec<Action> {
+        let mut out = Vec::new();
+        match input {
+            Input::Start => self.start(now, &mut out),
+            Input::SocketOpened => {
+                if self.phase == Phase::Opening {
+                    // Liveness counts from here: the welcome is the first frame due.
+                    self.last_frame = now;
+                    out.push(Action::Arm(Timer::Stale, now + STALE_AFTER));
+                }
+            }
+            Input::SocketFailed | Input::SocketClosed => {
+                if matches!(self.phase, Phase::Opening | Phase::Subscribing | Phase::CatchingUp | Phase::Live)
+                {
+                    self.lost(now, &mut out);
+                }
+            }
+            Input::Frame(text) => self.frame(&text, now, &mut out),
+            Input::Timer(timer) => self.timer(timer, now, &mut out),
+            Input::Snapshot { request, result } => self.snapshot(request, result, now, &mut out),
+            Input::Events { request, result } => self.events(request, result, now, &mut out),
+            Input::ReconnectNow => match self.phase {
+                Phase::Waiting | Phase::Stopped => {
+                    self.problem = None;
+                    out.push(Action::Disarm(Timer::Retry));
+                    self.open(now, &mut out);
+                }
+                Phase::Off => {
+                    self.fetch_snapshot(&mut out);
+                }
+                _ => {}
+            },
+            Input::SetMode(mode) => {
+                let was = self.mode;
+                self.mode = mode;
+                if mode.realtime != was.realtime || self.phase == Phase::Off {
+                    self.start(now, &mut out);
+                } else if self.polling && !mode.auto_refresh {
+                    self.stop_polling(&mut out);
+                    self.set_state(ConnectionState::Reconnecting { attempt: self.attempt, retry_in_ms: 0 });
+                }
+            }
+            Input::EndpointChanged => {
+                self.sequencer.reset();
+                self.has_events = None;
+                self.has_snapshot = None;
+                out.push(Action::Replace(Snapshot::default()));
+                self.start(now, &mut out);
+            }
+            Input::Wake => {
+                if self.phase != Phase::Off && self.phase != Phase::Stopped {
+                    tracing::info!("woke up: reconnecting at once");
+                    out.push(Action::Disarm(Timer::Retry));
+                    self.open(now, &mut out);
+                }
+            }
+        }
+        self.emit_state(&mut out);
+        out
+    }
+
+    /// (Re)starts as the mode says: connect, or refresh on a timer, or nothing.
+    fn start(&mut self, now: Instant, out: &mut Vec<Action>) {
+        self.problem = None;
+        self.attempt = 0;
+        // The fallback clock runs from the first attempt.
+        self.down_since = Some(now);
+        self.stop_polling(out);
+        if self.mode.realtime {
+            out.push(Action::Disarm(Timer::Retry));
+            self.set_state(ConnectionState::Connecting);
+            self.open(now, out);
+            return;
+        }
+        self.close(out);
+        self.phase = Phase::Off;
+        if self.mode.auto_refresh {
+            self.set_state(ConnectionState::AutoRefresh { interval_s: self.interval_s() });
+            self.fetch_snapshot(out);
+            out.push(Action::Arm(Timer::Poll, now + self.mode.refresh_interval));
+        } else {
+            self.set_state(ConnectionState::Manual);
+        }
+    }
+
+    fn open(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if matches!(self.phase, Phase::Opening | Phase::Subscribing | Phase::CatchingUp | Phase::Live) {
+            out.push(Action::CloseSocket);
+        }
+        self.phase = Phase::Opening;
+        self.subscribe_retried = false;
+        self.pending_fetch = None;
+        self.last_frame = now;
+        out.push(Action::Disarm(Timer::Confirm));
+        out.push(Action::OpenSocket);
+        out.push(Action::Arm(Timer::Handshake, now + HANDSHAKE_TIMEOUT));
+        out.push(Action::Disarm(Timer::Stale));
+    }
+
+    /// Closes the socket and every timer that belongs to it.
+    fn close(&mut self, out: &mut Vec<Action>) {
+        if matches!(self.phase, Phase::Opening | Phase::Subscribing | Phase::CatchingUp | Phase::Live) {
+            out.push(Action::CloseSocket);
+        }
+        for timer in [Timer::Handshake, Timer::Stale, Timer::Confirm, Timer::Retry] {
+            out.push(Action::Disarm(timer));
+        }
+        self.pending_fetch = None;
+    }
+
+    /// The link is gone: schedule the next attempt, and fall back to polling if it stays gone.
+    fn lost(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if let Some(since) = self.live_since.take() {
+            if now.duration_since(since) >= STABLE_AFTER {
+                self.attempt = 0;
+            }
+        }
+        self.close(out);
+        self.down_since.get_or_insert(now);
+        self.attempt += 1;
+        self.schedule_retry(now, out);
+    }
+
+    fn schedule_retry(&mut self, now: Instant, out: &mut Vec<Action>) {
+        let delay = backoff::delay(self.attempt, &mut self.rng);
+        self.phase = Phase::Waiting;
+        out.push(Action::Arm(Timer::Retry, now + delay));
+        let down_for = self.down_since.map_or(Duration::ZERO, |since| now.duration_since(since));
+        if self.mode.auto_refresh
+            && !self.polling
+            && (self.attempt >= FALLBACK_ATTEMPTS || down_for >= FALLBACK_AFTER)
+        {
+            tracing::info!(attempt = self.attempt, "real-time unavailable: polling the snapshot");
+            self.polling = true;
+            self.fetch_snapshot(out);
+            out.push(Action::Arm(Timer::Poll, now + self.mode.refresh_interval));
+        }
+        self.set_state(if self.polling {
+            ConnectionState::Polling { interval_s: self.interval_s() }
+        } else {
+            ConnectionState::Reconnecting { attempt: self.attempt, retry_in_ms: delay.as_millis() as u64 }
+        });
+    }
+
+    fn stop_polling(&mut self, out: &mut Vec<Action>) {
+        if self.polling {
+            self.polling = false;
+            out.push(Action::Disarm(Timer::Poll));
+        }
+    }
+
+    /// Stops retrying until the user acts.
+    fn give_up(&mut self, problem: Problem, out: &mut Vec<Action>) {
+        tracing::warn!(?problem, "connection stopped");
+        self.close(out);
+        self.stop_polling(out);
+        self.phase = Phase::Stopped;
+        self.problem = Some(problem);
+        self.set_state(ConnectionState::Offline { cached_at: None });
+    }
+
+    fn frame(&mut self, text: &str, now: Instant, out: &mut Vec<Action>) {
+        if !matches!(self.phase, Phase::Opening | Phase::Subscribing | Phase::CatchingUp | Phase::Live) {
+            return;
+        }
+        self.last_frame = now;
+        let frame = match ServerFrame::parse(text) {
+            Ok(frame) => frame,
+            Err(error) => {
+                tracing::warn!(%error, "skipping an unreadable frame");
+                return;
+            }
+        };
+        match frame {
+            ServerFrame::Welcome => {
+                if self.phase == Phase::Opening {
+                    out.push(Action::Disarm(Timer::Handshake));
+                    self.subscribe(now, out);
+                }
+            }
+            ServerFrame::Ping { .. } => {}
+            ServerFrame::ConfirmSubscription { identifier } if identifier == self.identifier => {
+                if self.phase == Phase::Subscribing {
+                    out.push(Action::Disarm(Timer::Confirm));
+                    self.catch_up(now, out);
+                }
+            }
+            ServerFrame::RejectSubscription { identifier } if identifier == self.identifier => {
+                self.give_up(Problem::SubscriptionRejected, out);
+            }
+            ServerFrame::Disconnect { reason, reconnect: false } => {
+                let problem = if reason == "unauthorized" {
+                    Problem::TokenRejected
+                } else {
+                    Problem::ServerRefused { reason }
+                };
+                self.give_up(problem, out);
+            }
+            ServerFrame::Disconnect { reason, reconnect: true } => {
+                tracing::info!(%reason, "server asked to reconnect");
+                // Promptly, but jittered within the first second so a restarted hub's clients
+                // spread out: count this as the first attempt.
+                self.live_since = None;
+                self.close(out);
+                self.attempt = 1;
+                self.down_since.get_or_insert(now);
+                self.schedule_retry(now, out);
+            }
+            ServerFrame::Broadcast { identifier, message } if identifier == self.identifier => {
+                match serde_json::from_value::<Event>(message) {
+                    Ok(event) => {
+                        let ready = self.sequencer.offer(event);
+                        self.release(ready, now, out);
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "skipping a broadcast that is not an analytics event")
+                    }
+                }
+            }
+            other => tracing::debug!(?other, "ignoring a frame for another subscription"),
+        }
+    }
+
+    fn subscribe(&mut self, now: Instant, out: &mut Vec<Action>) {
+        self.phase = Phase::Subscribing;
+        out.push(Action::Send(ClientCommand::Subscribe { identifier: self.identifier.clone() }.to_json()));
+        out.push(Action::Arm(Timer::Confirm, now + CONFIRM_TIMEOUT));
+    }
+
+    /// Subscribed: fetch what was missed (events after our seq, else a snapshot) before Live.
+    fn catch_up(&mut self, now: Instant, out: &mut Vec<Action>) {
+        self.phase = Phase::CatchingUp;
+        let resumable = self.sequencer.has_baseline() && self.sequencer.epoch().is_some();
+        if resumable && self.has_events != Some(false) {
+            let after = self.sequencer.last().unwrap_or(0);
+            self.fetch_events(after, out);
+        } else if self.has_snapshot != Some(false) {
+            let request = self.fetch_snapshot(out);
+            self.pending_fetch = Some(request);
+        } else {
+            self.without_history(now, out);
+        }
+    }
+
+    /// No snapshot and no backfill: count from here on.
+    fn without_history(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if !self.sequencer.has_baseline() {
+            let ready = self.sequencer.set_baseline(None, None);
+            self.release(ready, now, out);
+        }
+        self.go_live(now, out);
+    }
+
+    fn go_live(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if self.phase != Phase::CatchingUp {
+            return;
+        }
+        self.phase = Phase::Live;
+        self.live_since = Some(now);
+        self.down_since = None;
+        self.stop_polling(out);
+        self.set_state(ConnectionState::Live);
+    }
+
+    fn fetch_snapshot(&mut self, out: &mut Vec<Action>) -> u64 {
+        self.next_request += 1;
+        out.push(Action::FetchSnapshot { request: self.next_request });
+        self.next_request
+    }
+
+    fn fetch_events(&mut self, after: u64, out: &mut Vec<Action>) {
+        self.next_request += 1;
+        self.pending_fetch = Some(self.next_request);
+        out.push(Action::FetchEvents { request: self.next_request, after });
+    }
+
+    /// Applies what the sequencer released, and asks for whatever it still lacks.
+    fn release(&mut self, ready: Ready, now: Instant, out: &mut Vec<Action>) {
+        out.extend(ready.events.into_iter().map(Action::Apply));
+        if ready.epoch_changed {
+            tracing::info!("the server's epoch changed: fetching a fresh snapshot");
+            if self.phase == Phase::Live {
+                self.phase = Phase::CatchingUp;
+            }
+            let request = self.fetch_snapshot(out);
+            self.pending_fetch = Some(request);
+            return;
+        }
+        if let Some(after) = ready.gap_after {
+            if self.pending_fetch.is_none() {
+                if self.has_events == Some(false) {
+                    tracing::warn!(after, "events are missing and the server cannot backfill them");
+                } else {
+                    self.fetch_events(after, out);
+                }
+            }
+        } else if self.pending_fetch.is_none() {
+            self.go_live(now, out);
+        }
+    }
+
+    fn snapshot(
+        &mut self,
+        request: u64,
+        result: Result<Snapshot, FetchError>,
+        now: Instant,
+        out: &mut Vec<Action>,
+    ) {
+        let catching_up = self.pending_fetch == Some(request);
+        if catching_up {
+            self.pending_fetch = None;
+        }
+        match result {
+            Ok(snapshot) => {
+                self.has_snapshot = Some(true);
+                let newer = match (snapshot.seq, self.sequencer.last()) {
+                    (Some(seq), Some(last)) => {
+                        snapshot.epoch.as_deref() != self.sequencer.epoch() || seq > last
+                    }
+                    _ => true,
+                };
+                if !catching_up && !newer {
+                    return; // a poll that brings nothing new
+                }
+                let (epoch, seq) = (snapshot.epoch.clone(), snapshot.seq);
+                out.push(Action::Replace(snapshot));
+                // Whatever was held past the snapshot's seq applies on top of it.
+                let ready = self.sequencer.set_baseline(epoch, seq);
+                self.release(ready, now, out);
+            }
+            Err(FetchError::Unauthorized) => self.give_up(Problem::TokenRejected, out),
+            Err(FetchError::Unavailable) if catching_up => {
+                self.has_snapshot = Some(false);
+                self.without_history(now, out);
+            }
+            Err(error) if catching_up => {
+                tracing::info!(?error, "snapshot fetch failed; reconnecting");
+                self.lost(now, out);
+            }
+            Err(error) => tracing::info!(?error, "snapshot refresh failed"),
+        }
+    }
+
+    fn events(
+        &mut self,
+        request: u64,
+        result: Result<EventsPage, FetchError>,
+        now: Instant,
+        out: &mut Vec<Action>,
+    ) {
+        if self.pending_fetch != Some(request) {
+            return;
+        }
+        self.pending_fetch = None;
+        match result {
+            Ok(page) => {
+                self.has_events = Some(true);
+                if Some(page.epoch.as_str()) != self.sequencer.epoch() {
+                    self.sequencer.reset();
+                    let ready = Ready { epoch_changed: true, ..Ready::default() };
+                    self.release(ready, now, out);
+                    return;
+                }
+                let was_last = self.sequencer.last();
+                let mut events = Vec::new();
+                for event in page.events {
+                    let ready = self.sequencer.offer(event);
+                    if ready.epoch_changed {
+                        self.release(ready, now, out);
+                        return;
+                    }
+                    events.extend(ready.events);
+                }
+                out.extend(events.into_iter().map(Action::Apply));
+                let last = self.sequencer.last().unwrap_or(0);
+                if page.has_more || (last < page.head_seq && self.sequencer.last() != was_last) {
+                    self.fetch_events(last, out);
+                } else {
+                    // Whatever is still held beyond a gap the server could not fill waits for the
+                    // next live event to ask again; the stream itself is caught up.
+                    self.go_live(now, out);
+                }
+            }
+            Err(FetchError::Unavailable) => {
+                self.has_events = Some(false);
+                let request = self.fetch_snapshot(out);
+                self.pending_fetch = Some(request);
+            }
+            Err(FetchError::Unauthorized) => self.give_up(Problem::TokenRejected, out),
+            Err(error) => {
+                tracing::info!(?error, "backfill failed; reconnecting");
+                self.lost(now, out);
+            }
+        }
+    }
+
+    fn timer(&mut self, timer: Timer, now: Instant, out: &mut Vec<Action>) {
+        match timer {
+            Timer::Retry if self.phase == Phase::Waiting => self.open(now, out),
+            Timer::Handshake if self.phase == Phase::Opening => {
+                tracing::info!("handshake timed out");
+                self.lost(now, out);
+            }
+            Timer::Stale
+                if matches!(
+                    self.phase,
+                    Phase::Opening | Phase::Subscribing | Phase::CatchingUp | Phase::Live
+                ) =>
+            {
+                let quiet = now.duration_since(self.last_frame);
+                if quiet >= STALE_AFTER {
+                    tracing::info!(?quiet, "no frame from the server: the link is stale");
+                    self.lost(now, out);
+                } else {
+                    out.push(Action::Arm(Timer::Stale, self.last_frame + STALE_AFTER));
+                }
+            }
+            Timer::Confirm if self.phase == Phase::Subscribing => {
+                if self.subscribe_retried {
+                    self.give_up(Problem::SubscriptionRejected, out);
+                } else {
+                    tracing::info!("no confirmation: subscribing once more");
+                    self.subscribe_retried = true;
+                    self.subscribe(now, out);
+                }
+            }
+            Timer::Poll if self.polling || (self.phase == Phase::Off && self.mode.auto_refresh) => {
+                self.fetch_snapshot(out);
+                out.push(Action::Arm(Timer::Poll, now + self.mode.refresh_interval));
+            }
+            _ => {} // a timer that outlived its phase
+        }
+    }
+
+    fn interval_s(&self) -> u32 {
+        self.mode.refresh_interval.as_secs().max(1) as u32
+    }
+
+    fn set_state(&mut self, state: ConnectionState) {
+        self.state = state;
+    }
+
+    fn emit_state(&mut self, out: &mut Vec<Action>) {
+        let view = ConnectionView {
+            state: self.state.clone(),
+            problem: self.problem.clone(),
+            history_unavailable: self.has_snapshot == Some(false),
+        };
+        if self.emitted.as_ref() != Some(&view) {
+            self.emitted = Some(view.clone());
+            out.push(Action::State(view));
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! Applying events in seq order exactly once: early events wait for their predecessors, replays
+//! are dropped, and a gap asks for a backfill.
+
+use std::collections::BTreeMap;
+
+use pressroom_protocol::Event;
+
+/// What to do with the events offered so far.
+#[derive(Debug, Default, PartialEq)]
+pub struct Ready {
+    /// To apply, in this order.
+    pub events: Vec<Event>,
+    /// Events are held back behind a gap: fetch the events after this seq.
+    pub gap_after: Option<u64>,
+    /// An event came from another epoch: the baseline means nothing now; fetch a snapshot.
+    pub epoch_changed: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Sequencer {
+    epoch: Option<String>,
+    /// The last applied seq; `None` until a baseline (a snapshot or the first backfill) is set.
+    last: Option<u64>,
+    held: BTreeMap<u64, Event>,
+    /// Events without a seq (a stock Rails app) that arrived before the baseline.
+    held_unordered: Vec<Event>,
+}
+
+impl Sequencer {
+    pub fn epoch(&self) -> Option<&str> {
+        self.epoch.as_deref()
+    }
+
+    pub fn last(&self) -> Option<u64> {
+        self.last
+    }
+
+    pub fn has_baseline(&self) -> bool {
+        self.last.is_some()
+    }
+
+    /// Starts from a snapshot at (epoch, seq) and releases what was held past it.
+    pub fn set_baseline(&mut self, epoch: Option<String>, seq: Option<u64>) -> Ready {
+        if epoch != self.epoch {
+            self.held.retain(|_, e| e.epoch == epoch);
+        }
+        self.epoch = epoch;
+        self.last = Some(seq.unwrap_or(0));
+        let mut ready = Ready { events: std::mem::take(&mut self.held_unordered), ..Ready::default() };
+        self.release(&mut ready);
+        ready
+    }
+
+    /// Forgets the baseline (after an epoch change) but keeps nothing held from before it.
+    pub fn reset(&mut self) {
+        *self = Sequencer::default();
+    }
+
+    /// Offers one event, live or from a backfill.
+    pub fn offer(&mut self, event: Event) -> Ready {
+        let mut ready = Ready::default();
+        let Some(seq) = event.seq else {
+            // No seq: nothing to order by. Apply on arrival once a baseline exists.
+            if self.last.is_some() {
+                ready.events.push(event);
+            } else {
+                self.held_unordered.push(event);
+            }
+            return ready;
+        };
+        if self.last.is_some() && self.epoch.is_some() && event.epoch != self.epoch {
+            // Our seq means nothing in the new epoch: start over, keeping this event for after
+            // the snapshot the caller now fetches.
+            self.reset();
+            self.held.insert(seq, event);
+            ready.epoch_changed = true;
+            return ready;
+        }
+        match self.last {
+            Some(last) if seq <= last => {}
+            _ => {
+                self.held.insert(seq, event);
+            }
+        }
+        self.release(&mut ready);
+        ready
+    }
+
+    /// Moves every held event that is next in line into `ready`, and notes a remaining gap.
+    fn release(&mut self, ready: &mut Ready) {
+        let Some(mut last) = self.last else { return };
+        self.held.retain(|seq, _| *seq > last);
+        while let Some(event) = self.held.remove(&(last + 1)) {
+            last += 1;
+            ready.events.push(event);
+        }
+        self.last = Some(last);
+        if !self.held.is_empty() {
+            ready.gap_after = Some(last);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pressroom_protocol::EventKind;
+    use serde_json::json;
+
+    fn event(seq: u64) -> Event {
+        let mut event = Event::new(EventKind::JobOrderCreated, json!({"id": seq}));
+        event.seq = Some(seq);
+        event.epoch = Some("e1".into());
+        event
+    }
+
+    fn seqs(ready: &Ready) -> Vec<u64> {
+        ready.events.iter().map(|e| e.seq.unwrap()).collect()
+    }
+
+    #[test]
+    fn events_before_a_baseline_wait_and_those_it_covers_are_dropped() {
+        let mut sequencer = Sequencer::default();
+        assert_eq!(seqs(&sequencer.offer(event(5))), Vec::<u64>::new());
+        assert_eq!(seqs(&sequencer.offer(event(6))), Vec::<u64>::new());
+        let ready = sequencer.set_baseline(Some("e1".into()), Some(5));
+        assert_eq!(seqs(&ready), [6]);
+        assert_eq!(ready.gap_after, None);
+    }
+
+    #[test]
+    fn early_events_wait_for_the_gap_to_fill_and_duplicates_vanish() {
+        let mut sequencer = Sequencer::default();
+        sequencer.set_baseline(Some("e1".into()), Some(1));
+        assert_eq!(seqs(&sequencer.offer(event(2))), [2]);
+        let ready = sequencer.offer(event(4));
+        assert_eq!((seqs(&ready), ready.gap_after), (vec![], Some(2)));
+        assert_eq!(seqs(&sequencer.offer(event(2))), Vec::<u64>::new(), "a replay is dropped");
+        assert_eq!(seqs(&sequencer.offer(event(3))), [3, 4]);
+        assert_eq!(sequencer.last(), Some(4));
+    }
+
+    #[test]
+    fn another_epoch_is_reported() {
+        let mut sequencer = Sequencer::default();
+        sequencer.set_baseline(Some("e1".into()), Some(3));
+        let mut other = event(1);
+        other.epoch = Some("e2".into());
+        assert!(sequencer.offer(other.clone()).epoch_changed);
+        assert!(!sequencer.has_baseline());
+        let ready = sequencer.set_baseline(Some("e2".into()), Some(0));
+        assert_eq!(ready.events, [other], "the event from the new epoch applies after its snapshot");
+    }
+
+    #[test]
+    fn events_without_seq_apply_in_arrival_order_once_a_baseline_exists() {
+        let mut sequencer = Sequencer::default();
+        let plain = |id: i64| Event::new(EventKind::BookCreated, json!({"id": id}));
+        assert!(sequencer.offer(plain(1)).events.is_empty());
+        let ready = sequencer.set_baseline(None, None);
+        assert_eq!(ready.events, [plain(1)]);
+        assert_eq!(sequencer.offer(plain(2)).events, [plain(2)]);
+    }
+}
