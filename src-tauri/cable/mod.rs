@@ -8,4 +8,6 @@ pub mod sequencer;
 pub use machine::{Action, FetchError, Input, Machine, Mode, Timer};
 
 #[cfg(test)]
+mod property;
+#[cfg(test)]
 mod tests;
