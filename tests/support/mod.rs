@@ -3,6 +3,11 @@
 
 #![allow(dead_code)] // each test binary uses its own share of these helpers
 
+pub mod client;
+pub mod proxy;
+#[path = "../../hub/tests/common/rails.rs"]
+pub mod rails;
+
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test binary uses its own share of these helpers
 
+pub mod rails;
+
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};

@@ -37,9 +37,12 @@ module ApplicationCable
   end
 end
 
-# The channel exactly as the original request gives it.
+# The channel as the original request gives it; INTEROP_REJECT=1 makes it refuse subscribers, to
+# test a client's handling of reject_subscription.
 class AnalyticsChannel < ApplicationCable::Channel
   def subscribed
+    return reject if ENV["INTEROP_REJECT"] == "1"
+
     stream_from "analytics"
   end
 

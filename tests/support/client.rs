@@ -1,0 +1,83 @@
+//! The desktop app's connection driver without a window: its state and dashboard observed
+//! through a recording outlet, so tests await changes instead of sleeping.
+
+use std::time::Duration;
+
+use pressroom_lib::cable::Mode;
+use pressroom_lib::driver::{Driver, DriverHandle, Target, DEFAULT_SNAPSHOT_PATH};
+use pressroom_lib::events::Outlet;
+use pressroom_lib::state::SharedDashboard;
+use pressroom_lib::Endpoints;
+use pressroom_protocol::{ConnectionState, ConnectionView, Frame, Snapshot};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+struct Recorder {
+    states: watch::Sender<ConnectionView>,
+    frames: watch::Sender<u64>,
+}
+
+impl Outlet for Recorder {
+    fn connection(&self, view: &ConnectionView) {
+        self.states.send_replace(view.clone());
+    }
+
+    fn frame(&self, _: &Frame) {
+        self.frames.send_modify(|n| *n += 1);
+    }
+}
+
+pub struct Client {
+    pub dashboard: SharedDashboard,
+    pub handle: DriverHandle,
+    states: watch::Receiver<ConnectionView>,
+    frames: watch::Receiver<u64>,
+    stop: CancellationToken,
+}
+
+impl Client {
+    pub fn start(cable_url: &str, token: Option<&str>, mode: Mode) -> Client {
+        let target = Target {
+            endpoints: Endpoints::parse(cable_url).unwrap(),
+            token: token.map(str::to_owned),
+            snapshot_path: DEFAULT_SNAPSHOT_PATH.to_owned(),
+        };
+        let (states_tx, states) = watch::channel(ConnectionView::new(ConnectionState::Connecting));
+        let (frames_tx, frames) = watch::channel(0);
+        let dashboard = SharedDashboard::default();
+        let recorder = Recorder { states: states_tx, frames: frames_tx };
+        let stop = CancellationToken::new();
+        let (handle, task) = Driver::new(target, mode, dashboard.clone(), recorder).into_task(stop.clone());
+        tokio::spawn(task);
+        Client { dashboard, handle, states, frames, stop }
+    }
+
+    pub fn view(&self) -> ConnectionView {
+        self.states.borrow().clone()
+    }
+
+    /// Waits until the connection view satisfies `done`; panics after `within`.
+    pub async fn wait_state(&mut self, what: &str, within: Duration, done: impl Fn(&ConnectionView) -> bool) {
+        let reached = tokio::time::timeout(within, self.states.wait_for(|view| done(view))).await.is_ok();
+        assert!(reached, "never {what} within {within:?}; last {:?}", self.view());
+    }
+
+    pub async fn wait_live(&mut self, within: Duration) {
+        self.wait_state("Live", within, |v| v.state == ConnectionState::Live).await;
+    }
+
+    /// Waits until the dashboard's snapshot satisfies `done`; panics after `within`.
+    pub async fn wait_dashboard(&mut self, what: &str, within: Duration, done: impl Fn(&Snapshot) -> bool) {
+        let dashboard = self.dashboard.clone();
+        let shown = tokio::time::timeout(within, self.frames.wait_for(|_| done(&dashboard.view().snapshot)))
+            .await
+            .is_ok();
+        assert!(shown, "the dashboard never showed {what}; it shows {:?}", dashboard.view().snapshot.totals);
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
