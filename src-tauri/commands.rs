@@ -1,10 +1,18 @@
-//! Commands the webview invokes.
+//! Commands the webview invokes: thin wrappers over the driver, the state and the settings.
 
+use std::sync::Mutex;
+
+use pressroom_protocol::settings::{SettingsPatch, SettingsView, SETTINGS_EVENT};
 use pressroom_protocol::DashboardView;
-use tauri::State;
+use tauri::{AppHandle, Emitter, State};
 
 use crate::driver::{Command, DriverHandle};
+use crate::error::Result;
+use crate::settings::{self, Settings};
 use crate::state::SharedDashboard;
+
+/// The settings in force, shared by the commands.
+pub struct SettingsState(pub Mutex<Settings>);
 
 /// The whole current view: what a window shows when it (re)loads.
 #[tauri::command]
@@ -16,4 +24,85 @@ pub fn dashboard(state: State<'_, SharedDashboard>) -> DashboardView {
 #[tauri::command]
 pub fn reconnect_now(driver: State<'_, DriverHandle>) {
     driver.send(Command::ReconnectNow);
+}
+
+/// Freeze the view; events keep being applied and counted.
+#[tauri::command]
+pub fn pause(driver: State<'_, DriverHandle>) {
+    driver.send(Command::Pause);
+}
+
+/// Unfreeze the view with one catch-up frame.
+#[tauri::command]
+pub fn resume(driver: State<'_, DriverHandle>) {
+    driver.send(Command::Resume);
+}
+
+#[tauri::command]
+pub fn settings(state: State<'_, SettingsState>) -> SettingsView {
+    state.0.lock().expect("settings lock").view()
+}
+
+/// Applies a change if every value in it is valid (else nothing changes and the error names each
+/// invalid field), stores it, and reconfigures the running connection.
+#[tauri::command]
+pub fn update_settings(
+    patch: SettingsPatch,
+    app: AppHandle,
+    state: State<'_, SettingsState>,
+    driver: State<'_, DriverHandle>,
+) -> Result<SettingsView> {
+    let mut current = state.0.lock().expect("settings lock");
+    let next = current.apply(patch)?;
+    settings::save(&app, &next)?;
+    for command in changes(&current, &next) {
+        driver.send(command);
+    }
+    *current = next;
+    let view = current.view();
+    let _ = app.emit(SETTINGS_EVENT, &view);
+    Ok(view)
+}
+
+/// Opens another dashboard window.
+#[tauri::command]
+pub fn new_window(app: AppHandle) -> Result<String> {
+    Ok(crate::app::open_window(&app)?)
+}
+
+/// What the running connection must be told when settings go from `old` to `new`.
+fn changes(old: &Settings, new: &Settings) -> Vec<Command> {
+    let mut commands = Vec::new();
+    let target =
+        |s: &Settings| (s.hub_url.clone(), s.token.clone(), s.channel.clone(), s.snapshot_path.clone());
+    if target(old) != target(new) {
+        commands.push(Command::SetTarget(Box::new(new.target())));
+    }
+    if old.mode() != new.mode() {
+        commands.push(Command::SetMode(new.mode()));
+    }
+    if old.frame_window_ms != new.frame_window_ms {
+        commands.push(Command::SetFrameWindow(new.frame_window()));
+    }
+    if old.notifications() != new.notifications() {
+        commands.push(Command::SetNotifications(new.notifications()));
+    }
+    commands
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_what_changed_reaches_the_connection() {
+        let old = Settings::default();
+        assert!(changes(&old, &old).is_empty());
+        let new = Settings { token: Some("t".into()), realtime: false, ..old.clone() };
+        let sent: Vec<String> = changes(&old, &new).iter().map(|c| format!("{c:?}")).collect();
+        assert_eq!(sent.len(), 2, "{sent:?}");
+        assert!(sent[0].starts_with("SetTarget") && sent[1].starts_with("SetMode"));
+        let theme_only = Settings { theme: pressroom_protocol::settings::Theme::Dark, ..old.clone() };
+        assert!(changes(&old, &theme_only).is_empty(), "the theme is the webview's business");
+    }
 }

@@ -22,7 +22,9 @@ use tokio_util::sync::CancellationToken;
 use crate::cable::{Action, FetchError, Input, Machine, Mode, Timer};
 use crate::endpoints::Endpoints;
 use crate::events::Outlet;
-use crate::state::SharedDashboard;
+use crate::notifier::{Notifier, Prefs};
+use crate::presenter::{Observer, Presenter};
+use crate::state::{Saved, SharedDashboard};
 
 /// Where the snapshot is served, relative to the REST origin (a setting for Rails apps).
 pub const DEFAULT_SNAPSHOT_PATH: &str = "api/analytics/summary";
@@ -36,7 +38,27 @@ const WAKE_JUMP: Duration = Duration::from_secs(5);
 pub struct Target {
     pub endpoints: Endpoints,
     pub token: Option<String>,
+    pub channel: String,
     pub snapshot_path: String,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("cable", &self.endpoints.cable.as_str())
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("channel", &self.channel)
+            .field("snapshot_path", &self.snapshot_path)
+            .finish()
+    }
+}
+
+/// How the screen side is set up.
+pub struct Presentation {
+    pub frame_window: Duration,
+    pub notifications: Prefs,
+    /// What the cache held at launch, shown until fresh data arrives.
+    pub restored: Option<Saved>,
 }
 
 /// What the rest of the app can ask of the running connection.
@@ -44,22 +66,28 @@ pub struct Target {
 pub enum Command {
     ReconnectNow,
     SetMode(Mode),
-    SetTarget(Box<TargetUpdate>),
-}
-
-/// A new hub URL, token or snapshot path.
-#[derive(Debug, Clone)]
-pub struct TargetUpdate {
-    pub endpoints: Endpoints,
-    pub token: Option<String>,
-    pub snapshot_path: String,
+    /// A new hub URL, token, channel or snapshot path: reconnect from scratch.
+    SetTarget(Box<Target>),
+    Pause,
+    Resume,
+    SetFrameWindow(Duration),
+    SetNotifications(Prefs),
 }
 
 /// Sends commands to a running driver.
 #[derive(Clone)]
 pub struct DriverHandle(mpsc::UnboundedSender<Command>);
 
+/// The receiving end of a [`DriverHandle`], handed to [`Driver::run`].
+pub struct Commands(mpsc::UnboundedReceiver<Command>);
+
 impl DriverHandle {
+    /// A handle and the commands it sends, made before the driver so others can hold the handle.
+    pub fn channel() -> (DriverHandle, Commands) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        (DriverHandle(sender), Commands(receiver))
+    }
+
     pub fn send(&self, command: Command) {
         // The driver only stops when the app exits; a command sent after that has nowhere to go.
         let _ = self.0.send(command);
@@ -78,32 +106,38 @@ struct Socket {
     task: JoinHandle<()>,
 }
 
-pub struct Driver<O> {
+pub struct Driver<O, B> {
     target: Target,
-    dashboard: SharedDashboard,
-    outlet: O,
-    http: reqwest::Client,
     mode: Mode,
+    http: reqwest::Client,
+    presenter: Presenter<O, B>,
+    restored: Option<Saved>,
 }
 
-impl<O: Outlet> Driver<O> {
-    pub fn new(target: Target, mode: Mode, dashboard: SharedDashboard, outlet: O) -> Self {
-        Driver { target, dashboard, outlet, http: reqwest::Client::new(), mode }
+impl<O: Outlet, B: Observer> Driver<O, B> {
+    pub fn new(
+        target: Target,
+        mode: Mode,
+        presentation: Presentation,
+        dashboard: SharedDashboard,
+        outlet: O,
+        observer: B,
+    ) -> Self {
+        let notifier = Notifier::new(presentation.notifications);
+        let presenter = Presenter::new(dashboard, outlet, observer, presentation.frame_window, notifier);
+        Driver { target, mode, http: reqwest::Client::new(), presenter, restored: presentation.restored }
     }
 
-    /// The driver's task (to spawn on a tokio runtime; it runs until `stop` is cancelled) and
-    /// the handle that sends it commands.
-    pub fn into_task(
-        self,
-        stop: CancellationToken,
-    ) -> (DriverHandle, impl std::future::Future<Output = ()> + Send) {
-        let (commands, receiver) = mpsc::unbounded_channel();
-        (DriverHandle(commands), self.run(receiver, stop))
-    }
-
-    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>, stop: CancellationToken) {
+    /// Runs the connection until `stop` is cancelled, taking `commands` as they come.
+    pub async fn run(mut self, Commands(mut commands): Commands, stop: CancellationToken) {
         let (events_tx, mut events) = mpsc::unbounded_channel::<Event>();
-        let mut machine = Machine::new(self.mode, StdRng::from_os_rng(), Instant::now());
+        let mut machine =
+            Machine::new(self.mode, &self.target.channel, StdRng::from_os_rng(), Instant::now());
+        if let Some(saved) = self.restored.take() {
+            let saved_at = saved.saved_at;
+            self.presenter.restore(saved, Instant::now());
+            tracing::info!(%saved_at, "showing cached data");
+        }
         let mut timers: HashMap<Timer, Instant> = HashMap::new();
         let mut socket: Option<Socket> = None;
         let mut next_socket = 0u64;
@@ -167,27 +201,21 @@ impl<O: Outlet> Driver<O> {
                                 let _ = events_tx.send(Event::Fetched(Input::Events { request, result }));
                             });
                         }
-                        Action::Replace(snapshot) => {
-                            let frame = self.dashboard.replace(snapshot);
-                            self.outlet.frame(&frame);
-                        }
+                        Action::Replace(snapshot) => self.presenter.replace(snapshot, Instant::now()),
                         Action::Apply(mut event) => {
                             // A stock Rails app sends no time: the event happened about now.
                             event.at.get_or_insert_with(Utc::now);
-                            if let Some(frame) = self.dashboard.apply(event) {
-                                self.outlet.frame(&frame);
-                            }
+                            self.presenter.apply(event, Instant::now());
                         }
                         Action::State(view) => {
                             tracing::info!(state = view.state.label(), problem = ?view.problem, "connection");
-                            self.dashboard.set_connection(view.clone());
-                            self.outlet.connection(&view);
+                            self.presenter.connection(view, Instant::now());
                         }
                     }
                 }
             }
 
-            let next_timer = timers.values().min().copied();
+            let next_timer = timers.values().copied().chain(self.presenter.deadline()).min();
             tokio::select! {
                 () = stop.cancelled() => {
                     if let Some(socket) = socket.take() {
@@ -200,17 +228,25 @@ impl<O: Outlet> Driver<O> {
                     Event::Socket(..) => {} // from a socket already closed
                     Event::Fetched(input) => pending.push(input),
                 },
-                Some(command) = commands.recv() => pending.push(match command {
-                    Command::ReconnectNow => Input::ReconnectNow,
-                    Command::SetMode(mode) => Input::SetMode(mode),
-                    Command::SetTarget(update) => {
-                        let TargetUpdate { endpoints, token, snapshot_path } = *update;
-                        self.target = Target { endpoints, token, snapshot_path };
-                        Input::EndpointChanged
+                Some(command) = commands.recv() => {
+                    let now = Instant::now();
+                    match command {
+                        Command::ReconnectNow => pending.push(Input::ReconnectNow),
+                        Command::SetMode(mode) => pending.push(Input::SetMode(mode)),
+                        Command::SetTarget(target) => {
+                            let channel = target.channel.clone();
+                            self.target = *target;
+                            pending.push(Input::EndpointChanged { channel });
+                        }
+                        Command::Pause => self.presenter.pause(now),
+                        Command::Resume => self.presenter.resume(now),
+                        Command::SetFrameWindow(window) => self.presenter.set_window(window, now),
+                        Command::SetNotifications(prefs) => self.presenter.set_notifications(Notifier::new(prefs)),
                     }
-                }),
+                }
                 () = sleep_until(next_timer) => {
                     let now = Instant::now();
+                    self.presenter.timer(now);
                     let due: Vec<Timer> = timers.iter().filter(|(_, at)| **at <= now).map(|(t, _)| *t).collect();
                     for timer in due {
                         timers.remove(&timer);

@@ -7,12 +7,14 @@ use serde::ser::SerializeStruct;
 pub enum Error {
     #[error("invalid hub URL {url:?}: {reason}")]
     InvalidHubUrl { url: String, reason: String },
+    #[error("some settings are invalid")]
+    InvalidSettings(std::collections::BTreeMap<String, String>),
+    #[error("cache: {0}")]
+    Cache(#[from] sqlx::Error),
+    #[error("cache migration: {0}")]
+    CacheMigration(#[from] sqlx::migrate::MigrateError),
     #[error("settings store: {0}")]
     Store(#[from] tauri_plugin_store::Error),
-    #[error("could not reach the hub: {0}")]
-    Http(#[from] reqwest::Error),
-    #[error("websocket: {0}")]
-    WebSocket(#[from] tokio_tungstenite::tungstenite::Error),
     #[error("{0}")]
     Tauri(#[from] tauri::Error),
     #[error("io: {0}")]
@@ -23,9 +25,9 @@ impl Error {
     fn kind(&self) -> &'static str {
         match self {
             Error::InvalidHubUrl { .. } => "invalid_hub_url",
+            Error::InvalidSettings(_) => "invalid_settings",
+            Error::Cache(_) | Error::CacheMigration(_) => "cache",
             Error::Store(_) => "store",
-            Error::Http(_) => "http",
-            Error::WebSocket(_) => "websocket",
             Error::Tauri(_) => "tauri",
             Error::Io(_) => "io",
         }
@@ -34,9 +36,12 @@ impl Error {
 
 impl serde::Serialize for Error {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut error = serializer.serialize_struct("Error", 2)?;
+        let mut error = serializer.serialize_struct("Error", 3)?;
         error.serialize_field("kind", self.kind())?;
         error.serialize_field("message", &self.to_string())?;
+        if let Error::InvalidSettings(fields) = self {
+            error.serialize_field("fields", fields)?;
+        }
         error.end()
     }
 }

@@ -1,25 +1,42 @@
-//! Settings kept with tauri-plugin-store in the data dir; the contract's env vars override the
-//! stored values at launch (without being written back).
+//! Settings kept with tauri-plugin-store in the data dir. The contract's env vars override the
+//! stored values at launch (without being written back); a change made later wins.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
+use pressroom_protocol::cable::ANALYTICS_CHANNEL;
+use pressroom_protocol::settings::{SettingsPatch, SettingsView, Theme};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_store::StoreExt;
 
+use crate::cable::Mode;
+use crate::coalescer::{DEFAULT_WINDOW, MIN_WINDOW};
+use crate::driver::{Target, DEFAULT_SNAPSHOT_PATH};
 use crate::endpoints::Endpoints;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::notifier::Prefs;
 
 pub const DEFAULT_HUB_URL: &str = "ws://127.0.0.1:3000/cable";
 const STORE_FILE: &str = "settings.json";
+const STORE_KEY: &str = "settings";
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Settings {
-    /// The cable URL (`ws://` or `wss://`).
     pub hub_url: String,
-    /// Sent as a Bearer token; never logged.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Sent as a Bearer token; never logged, never sent to the webview.
     pub token: Option<String>,
+    pub channel: String,
+    pub snapshot_path: String,
+    pub realtime: bool,
+    pub auto_refresh: bool,
+    pub refresh_interval_s: u32,
+    pub frame_window_ms: u32,
+    pub notify_job_orders: bool,
+    pub notify_failed_exports: bool,
+    pub theme: Theme,
 }
 
 impl std::fmt::Debug for Settings {
@@ -27,13 +44,28 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("hub_url", &self.hub_url)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
-            .finish()
+            .field("channel", &self.channel)
+            .field("realtime", &self.realtime)
+            .field("auto_refresh", &self.auto_refresh)
+            .finish_non_exhaustive()
     }
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { hub_url: DEFAULT_HUB_URL.to_owned(), token: None }
+        Settings {
+            hub_url: DEFAULT_HUB_URL.to_owned(),
+            token: None,
+            channel: ANALYTICS_CHANNEL.to_owned(),
+            snapshot_path: DEFAULT_SNAPSHOT_PATH.to_owned(),
+            realtime: true,
+            auto_refresh: true,
+            refresh_interval_s: 10,
+            frame_window_ms: DEFAULT_WINDOW.as_millis() as u32,
+            notify_job_orders: true,
+            notify_failed_exports: true,
+            theme: Theme::System,
+        }
     }
 }
 
@@ -52,17 +84,123 @@ impl EnvOverrides {
 }
 
 impl Settings {
-    /// Stored settings (or defaults) with the launch overrides applied, validated.
-    pub fn resolve(stored: Option<Settings>, env: &EnvOverrides) -> Result<(Settings, Endpoints)> {
-        let mut settings = stored.unwrap_or_default();
-        if let Some(url) = &env.hub_url {
-            settings.hub_url.clone_from(url);
+    /// Stored settings (or defaults) with the launch overrides applied. An invalid override is
+    /// refused like any invalid change.
+    pub fn at_launch(stored: Option<Settings>, env: &EnvOverrides) -> Result<Settings> {
+        let stored = stored.unwrap_or_default();
+        stored.apply(SettingsPatch {
+            hub_url: env.hub_url.clone(),
+            token: env.token.clone(),
+            ..SettingsPatch::default()
+        })
+    }
+
+    /// These settings with `patch` applied, if every changed value is valid; otherwise an
+    /// error naming each invalid field, and nothing changes.
+    pub fn apply(&self, patch: SettingsPatch) -> Result<Settings> {
+        let mut next = self.clone();
+        let mut invalid = BTreeMap::new();
+        if let Some(url) = patch.hub_url {
+            match Endpoints::parse(&url) {
+                Ok(_) => next.hub_url = url.trim().to_owned(),
+                Err(error) => {
+                    invalid.insert("hub_url".to_owned(), error.to_string());
+                }
+            }
         }
-        if let Some(token) = &env.token {
-            settings.token = Some(token.clone());
+        if let Some(token) = patch.token {
+            next.token = Some(token.trim().to_owned()).filter(|t| !t.is_empty());
         }
-        let endpoints = Endpoints::parse(&settings.hub_url)?;
-        Ok((settings, endpoints))
+        if let Some(channel) = patch.channel {
+            if channel.trim().is_empty() {
+                invalid.insert("channel".to_owned(), "must not be blank".to_owned());
+            } else {
+                next.channel = channel.trim().to_owned();
+            }
+        }
+        if let Some(path) = patch.snapshot_path {
+            let path = path.trim().trim_start_matches('/').to_owned();
+            if path.is_empty() || path.contains("://") {
+                invalid.insert(
+                    "snapshot_path".to_owned(),
+                    "must be a path such as api/analytics/summary".to_owned(),
+                );
+            } else {
+                next.snapshot_path = path;
+            }
+        }
+        if let Some(seconds) = patch.refresh_interval_s {
+            match u32::try_from(seconds) {
+                Ok(seconds @ 1..=3600) => next.refresh_interval_s = seconds,
+                _ => {
+                    invalid.insert(
+                        "refresh_interval_s".to_owned(),
+                        "must be between 1 and 3600 seconds".to_owned(),
+                    );
+                }
+            }
+        }
+        if let Some(ms) = patch.frame_window_ms {
+            let min = MIN_WINDOW.as_millis() as i64;
+            match u32::try_from(ms) {
+                Ok(ms) if (min..=5000).contains(&i64::from(ms)) => next.frame_window_ms = ms,
+                _ => {
+                    invalid
+                        .insert("frame_window_ms".to_owned(), format!("must be between {min} and 5000 ms"));
+                }
+            }
+        }
+        next.realtime = patch.realtime.unwrap_or(next.realtime);
+        next.auto_refresh = patch.auto_refresh.unwrap_or(next.auto_refresh);
+        next.notify_job_orders = patch.notify_job_orders.unwrap_or(next.notify_job_orders);
+        next.notify_failed_exports = patch.notify_failed_exports.unwrap_or(next.notify_failed_exports);
+        next.theme = patch.theme.unwrap_or(next.theme);
+        if invalid.is_empty() {
+            Ok(next)
+        } else {
+            Err(Error::InvalidSettings(invalid))
+        }
+    }
+
+    pub fn view(&self) -> SettingsView {
+        SettingsView {
+            hub_url: self.hub_url.clone(),
+            token_set: self.token.is_some(),
+            channel: self.channel.clone(),
+            snapshot_path: self.snapshot_path.clone(),
+            realtime: self.realtime,
+            auto_refresh: self.auto_refresh,
+            refresh_interval_s: self.refresh_interval_s,
+            frame_window_ms: self.frame_window_ms,
+            notify_job_orders: self.notify_job_orders,
+            notify_failed_exports: self.notify_failed_exports,
+            theme: self.theme,
+        }
+    }
+
+    pub fn target(&self) -> Target {
+        Target {
+            endpoints: Endpoints::parse(&self.hub_url).expect("stored settings were validated"),
+            token: self.token.clone(),
+            channel: self.channel.clone(),
+            snapshot_path: self.snapshot_path.clone(),
+        }
+    }
+
+    pub fn mode(&self) -> Mode {
+        Mode {
+            realtime: self.realtime,
+            auto_refresh: self.auto_refresh,
+            refresh_interval: Duration::from_secs(u64::from(self.refresh_interval_s)),
+        }
+    }
+
+    pub fn frame_window(&self) -> Duration {
+        Duration::from_millis(u64::from(self.frame_window_ms))
+    }
+
+    pub fn notifications(&self) -> Prefs {
+        Prefs { job_orders: self.notify_job_orders, failed_exports: self.notify_failed_exports }
     }
 }
 
@@ -74,10 +212,10 @@ pub fn data_dir<R: Runtime>(app: &AppHandle<R>) -> Result<PathBuf> {
     }
 }
 
-/// Reads the stored settings; a missing or unreadable entry falls back to the defaults.
+/// Reads the stored settings; a missing entry is `None`, an unreadable one is logged and `None`.
 pub fn load<R: Runtime>(app: &AppHandle<R>) -> Result<Option<Settings>> {
     let store = app.store(data_dir(app)?.join(STORE_FILE))?;
-    Ok(store.get("settings").and_then(|value| match serde_json::from_value(value) {
+    Ok(store.get(STORE_KEY).and_then(|value| match serde_json::from_value(value) {
         Ok(settings) => Some(settings),
         Err(error) => {
             tracing::warn!(%error, "stored settings unreadable; using defaults");
@@ -86,35 +224,80 @@ pub fn load<R: Runtime>(app: &AppHandle<R>) -> Result<Option<Settings>> {
     }))
 }
 
+pub fn save<R: Runtime>(app: &AppHandle<R>, settings: &Settings) -> Result<()> {
+    let store = app.store(data_dir(app)?.join(STORE_FILE))?;
+    store.set(STORE_KEY, serde_json::to_value(settings).expect("settings serialise"));
+    store.save()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn env_overrides_win_at_launch() {
-        let stored = Settings { hub_url: "ws://stored:1/cable".into(), token: Some("old".into()) };
+        let stored = Settings {
+            hub_url: "ws://stored:1/cable".into(),
+            token: Some("old".into()),
+            ..Settings::default()
+        };
         let env = EnvOverrides { hub_url: Some("wss://env.example/cable".into()), token: None };
-        let (settings, endpoints) = Settings::resolve(Some(stored), &env).unwrap();
+        let settings = Settings::at_launch(Some(stored), &env).unwrap();
         assert_eq!(settings.hub_url, "wss://env.example/cable");
         assert_eq!(settings.token.as_deref(), Some("old"));
-        assert_eq!(endpoints.rest.as_str(), "https://env.example/");
+        assert_eq!(settings.target().endpoints.rest.as_str(), "https://env.example/");
     }
 
     #[test]
-    fn defaults_apply_when_nothing_is_stored() {
-        let (settings, _) = Settings::resolve(None, &EnvOverrides::default()).unwrap();
-        assert_eq!(settings, Settings::default());
+    fn defaults_apply_when_nothing_is_stored_and_partial_stores_read() {
+        assert_eq!(Settings::at_launch(None, &EnvOverrides::default()).unwrap(), Settings::default());
+        let partial: Settings = serde_json::from_value(serde_json::json!({"realtime": false})).unwrap();
+        assert!(!partial.realtime);
+        assert_eq!(partial.hub_url, DEFAULT_HUB_URL);
     }
 
     #[test]
-    fn an_invalid_override_is_an_error() {
-        let env = EnvOverrides { hub_url: Some("http://nope".into()), token: None };
-        assert!(Settings::resolve(None, &env).is_err());
+    fn invalid_values_are_refused_with_a_message_each_and_change_nothing() {
+        let settings = Settings::default();
+        let patch = SettingsPatch {
+            hub_url: Some("http://not-a-cable".into()),
+            refresh_interval_s: Some(0),
+            frame_window_ms: Some(-5),
+            channel: Some("  ".into()),
+            snapshot_path: Some("https://elsewhere/x".into()),
+            realtime: Some(false),
+            ..SettingsPatch::default()
+        };
+        let Err(Error::InvalidSettings(fields)) = settings.apply(patch) else { panic!("refused") };
+        let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+        assert_eq!(names, ["channel", "frame_window_ms", "hub_url", "refresh_interval_s", "snapshot_path"]);
+        assert!(fields["refresh_interval_s"].contains("between 1 and 3600"));
+        assert_eq!(settings, Settings::default(), "the old values stay");
+    }
+
+    #[test]
+    fn valid_changes_apply_and_an_empty_token_removes_it() {
+        let settings = Settings { token: Some("t".into()), ..Settings::default() };
+        let next = settings
+            .apply(SettingsPatch {
+                token: Some(String::new()),
+                refresh_interval_s: Some(30),
+                snapshot_path: Some("/stats.json".into()),
+                theme: Some(Theme::Dark),
+                ..SettingsPatch::default()
+            })
+            .unwrap();
+        assert_eq!(next.token, None);
+        assert_eq!(next.mode().refresh_interval, Duration::from_secs(30));
+        assert_eq!(next.snapshot_path, "stats.json");
+        assert_eq!(next.view().theme, Theme::Dark);
+        assert!(!next.view().token_set);
     }
 
     #[test]
     fn debug_output_never_shows_the_token() {
-        let settings = Settings { hub_url: DEFAULT_HUB_URL.into(), token: Some("s3cret".into()) };
+        let settings = Settings { token: Some("s3cret".into()), ..Settings::default() };
         let shown = format!("{settings:?}");
         assert!(!shown.contains("s3cret") && shown.contains("redacted"), "{shown}");
     }

@@ -1,56 +1,162 @@
-//! The dashboard state the backend keeps: one per app, shared by the driver (which writes it)
-//! and the commands (which read it).
+//! The dashboard state the backend keeps: one per app, shared by the driver (which writes it),
+//! the commands and the cache writer (which read it).
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use chrono::{DateTime, Utc};
 use pressroom_protocol::snapshot::Applied;
+use pressroom_protocol::view::FEED_LIMIT;
 use pressroom_protocol::{ConnectionState, ConnectionView, DashboardView, Event, Frame, Snapshot};
+use serde::{Deserialize, Serialize};
+
+use crate::coalescer::FramePlan;
+
+/// Feed items kept (and cached) for the offline view.
+pub const KEPT_ACTIVITY: usize = 500;
+
+/// What the cache stores: the snapshot and the longer feed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Saved {
+    pub snapshot: Snapshot,
+    /// Newest first, at most [`KEPT_ACTIVITY`].
+    pub activity: Vec<Event>,
+    pub saved_at: DateTime<Utc>,
+}
+
+struct Inner {
+    connection: ConnectionView,
+    snapshot: Snapshot,
+    activity: VecDeque<Event>,
+}
 
 #[derive(Clone)]
-pub struct SharedDashboard(Arc<Mutex<DashboardView>>);
+pub struct SharedDashboard(Arc<Mutex<Inner>>);
 
 impl Default for SharedDashboard {
     fn default() -> Self {
-        SharedDashboard(Arc::new(Mutex::new(DashboardView {
+        SharedDashboard(Arc::new(Mutex::new(Inner {
             connection: ConnectionView::new(ConnectionState::Connecting),
             snapshot: Snapshot::default(),
+            activity: VecDeque::new(),
         })))
     }
 }
 
 impl SharedDashboard {
-    fn lock(&self) -> MutexGuard<'_, DashboardView> {
-        // The state stays consistent even if a holder panicked: every update is a single assignment
-        // or a call to the pure `apply`.
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // The state stays consistent even if a holder panicked: every update is an assignment or
+        // a call to the pure `apply`.
         self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// What a window shows when it (re)loads.
     pub fn view(&self) -> DashboardView {
-        self.lock().clone()
+        let inner = self.lock();
+        let mut snapshot = inner.snapshot.clone();
+        snapshot.recent_activity = inner.activity.iter().take(FEED_LIMIT).cloned().collect();
+        DashboardView { connection: inner.connection.clone(), snapshot }
+    }
+
+    pub fn connection(&self) -> ConnectionView {
+        self.lock().connection.clone()
     }
 
     pub fn set_connection(&self, connection: ConnectionView) {
         self.lock().connection = connection;
     }
 
-    /// Replaces the snapshot (after fetching one) and returns the frame that shows it.
-    pub fn replace(&self, snapshot: Snapshot) -> Frame {
-        let mut view = self.lock();
-        view.snapshot = snapshot;
-        Frame::full(&view.snapshot)
+    /// Replaces the snapshot (one fetched from the server).
+    pub fn replace(&self, snapshot: Snapshot) {
+        let mut inner = self.lock();
+        inner.activity = snapshot.recent_activity.iter().cloned().collect();
+        inner.snapshot = snapshot;
     }
 
-    /// Applies a live event; the frame to send, unless it was already counted.
-    pub fn apply(&self, event: Event) -> Option<Frame> {
-        let mut view = self.lock();
-        match view.snapshot.apply(&event) {
-            Applied::AlreadySeen => None,
-            Applied::Yes => Some(Frame {
-                totals: view.snapshot.totals,
-                print_exports_by_status: view.snapshot.print_exports_by_status,
-                new_activity: vec![event],
-                reset_activity: false,
-            }),
+    /// Applies a live event; false if it was already counted.
+    pub fn apply(&self, event: &Event) -> bool {
+        let mut inner = self.lock();
+        match inner.snapshot.apply(event) {
+            Applied::AlreadySeen => false,
+            Applied::Yes => {
+                inner.activity.push_front(event.clone());
+                inner.activity.truncate(KEPT_ACTIVITY);
+                true
+            }
         }
+    }
+
+    /// A frame with the exact totals now and what `plan` says to carry.
+    pub fn frame(&self, plan: FramePlan) -> Frame {
+        let inner = self.lock();
+        let new_activity = if plan.full {
+            inner.activity.iter().take(FEED_LIMIT).cloned().collect()
+        } else {
+            plan.new_activity
+        };
+        Frame {
+            totals: inner.snapshot.totals,
+            print_exports_by_status: inner.snapshot.print_exports_by_status,
+            new_activity,
+            reset_activity: plan.full,
+            job_order_volume: plan.chart.then(|| inner.snapshot.job_order_volume.clone()),
+        }
+    }
+
+    /// What to write to the cache.
+    pub fn saved(&self, now: DateTime<Utc>) -> Saved {
+        let inner = self.lock();
+        Saved {
+            snapshot: inner.snapshot.clone(),
+            activity: inner.activity.iter().cloned().collect(),
+            saved_at: now,
+        }
+    }
+
+    /// Shows what the cache held.
+    pub fn restore(&self, saved: Saved) {
+        let mut inner = self.lock();
+        inner.snapshot = saved.snapshot;
+        inner.activity = saved.activity.into_iter().take(KEPT_ACTIVITY).collect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pressroom_protocol::EventKind;
+    use serde_json::json;
+
+    fn event(seq: u64) -> Event {
+        let mut event = Event::new(EventKind::JobOrderCreated, json!({"id": seq}));
+        event.seq = Some(seq);
+        event
+    }
+
+    #[test]
+    fn the_feed_keeps_five_hundred_and_frames_carry_two_hundred() {
+        let dashboard = SharedDashboard::default();
+        for seq in 1..=600 {
+            assert!(dashboard.apply(&event(seq)));
+        }
+        assert!(!dashboard.apply(&event(600)), "a replay is not counted");
+        let saved = dashboard.saved(Utc::now());
+        assert_eq!(saved.activity.len(), KEPT_ACTIVITY);
+        assert_eq!(saved.activity[0].seq, Some(600));
+        let frame = dashboard.frame(FramePlan { full: true, chart: true, ..FramePlan::default() });
+        assert_eq!(frame.totals.job_orders, 600);
+        assert_eq!(frame.new_activity.len(), FEED_LIMIT);
+        assert!(frame.reset_activity && frame.job_order_volume.is_some());
+        assert_eq!(dashboard.view().snapshot.recent_activity.len(), FEED_LIMIT);
+    }
+
+    #[test]
+    fn a_restored_cache_shows_again() {
+        let dashboard = SharedDashboard::default();
+        dashboard.apply(&event(1));
+        let saved = dashboard.saved(Utc::now());
+        let other = SharedDashboard::default();
+        other.restore(saved.clone());
+        assert_eq!(other.saved(saved.saved_at), saved);
     }
 }

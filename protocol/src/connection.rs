@@ -81,11 +81,14 @@ pub struct ConnectionView {
     /// The server offers no snapshot or backfill (a stock Rails app): totals count since connecting.
     #[serde(default)]
     pub history_unavailable: bool,
+    /// The view is frozen by the user; this many events arrived since.
+    #[serde(default)]
+    pub paused: Option<u64>,
 }
 
 impl ConnectionView {
     pub fn new(state: ConnectionState) -> Self {
-        ConnectionView { state, problem: None, history_unavailable: false }
+        ConnectionView { state, problem: None, history_unavailable: false, paused: None }
     }
 }
 
@@ -111,6 +114,7 @@ mod tests {
             state: ConnectionState::Offline { cached_at: None },
             problem: Some(Problem::TokenRejected),
             history_unavailable: true,
+            paused: Some(3),
         };
         let json = serde_json::to_value(&view).unwrap();
         assert_eq!(json["state"], "offline");

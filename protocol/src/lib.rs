@@ -8,6 +8,7 @@ pub mod backfill;
 pub mod cable;
 pub mod connection;
 pub mod event;
+pub mod settings;
 pub mod snapshot;
 pub mod view;
 pub mod volume;

@@ -5,6 +5,10 @@ use serde::{Deserialize, Serialize};
 use crate::connection::ConnectionView;
 use crate::event::Event;
 use crate::snapshot::{ExportStatusCounts, Snapshot, Totals};
+use crate::volume::JobOrderVolume;
+
+/// How many feed items the dashboard shows.
+pub const FEED_LIMIT: usize = 200;
 
 /// Tauri event carrying a [`Frame`].
 pub const FRAME_EVENT: &str = "pressroom://frame";
@@ -20,6 +24,9 @@ pub struct Frame {
     pub new_activity: Vec<Event>,
     /// When true, `new_activity` replaces the feed instead of joining it (after a snapshot).
     pub reset_activity: bool,
+    /// The chart's series, at most once a second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_order_volume: Option<JobOrderVolume>,
 }
 
 impl Frame {
@@ -30,6 +37,7 @@ impl Frame {
             print_exports_by_status: snapshot.print_exports_by_status,
             new_activity: snapshot.recent_activity.clone(),
             reset_activity: true,
+            job_order_volume: Some(snapshot.job_order_volume.clone()),
         }
     }
 }

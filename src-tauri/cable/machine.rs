@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use pressroom_protocol::cable::{channel_identifier, ANALYTICS_CHANNEL};
+use pressroom_protocol::cable::channel_identifier;
 use pressroom_protocol::{
     ClientCommand, ConnectionState, ConnectionView, Event, EventsPage, Problem, ServerFrame, Snapshot,
 };
@@ -81,8 +81,10 @@ pub enum Input {
     },
     ReconnectNow,
     SetMode(Mode),
-    /// The hub URL or token changed: a different server, start from nothing.
-    EndpointChanged,
+    /// The hub URL, token or channel changed: a different server, start from nothing.
+    EndpointChanged {
+        channel: String,
+    },
     /// The machine woke from sleep or the network came back.
     Wake,
 }
@@ -149,7 +151,8 @@ pub struct Machine<R> {
 }
 
 impl<R: Rng> Machine<R> {
-    pub fn new(mode: Mode, rng: R, now: Instant) -> Self {
+    /// A machine for `channel` (`AnalyticsChannel` unless a Rails app names it otherwise).
+    pub fn new(mode: Mode, channel: &str, rng: R, now: Instant) -> Self {
         Machine {
             mode,
             rng,
@@ -168,7 +171,7 @@ impl<R: Rng> Machine<R> {
             state: ConnectionState::Connecting,
             problem: None,
             emitted: None,
-            identifier: channel_identifier(ANALYTICS_CHANNEL),
+            identifier: channel_identifier(channel),
         }
     }
 
@@ -214,7 +217,8 @@ impl<R: Rng> Machine<R> {
                     self.set_state(ConnectionState::Reconnecting { attempt: self.attempt, retry_in_ms: 0 });
                 }
             }
-            Input::EndpointChanged => {
+            Input::EndpointChanged { channel } => {
+                self.identifier = channel_identifier(&channel);
                 self.sequencer.reset();
                 self.has_events = None;
                 self.has_snapshot = None;
@@ -619,6 +623,7 @@ impl<R: Rng> Machine<R> {
             state: self.state.clone(),
             problem: self.problem.clone(),
             history_unavailable: self.has_snapshot == Some(false),
+            paused: None,
         };
         if self.emitted.as_ref() != Some(&view) {
             self.emitted = Some(view.clone());

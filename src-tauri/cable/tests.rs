@@ -32,7 +32,7 @@ impl Sim {
     pub fn new(mode: Mode, seed: u64) -> Self {
         let start = Instant::now();
         Sim {
-            machine: Machine::new(mode, StdRng::seed_from_u64(seed), start),
+            machine: Machine::new(mode, ANALYTICS_CHANNEL, StdRng::seed_from_u64(seed), start),
             start,
             now: start,
             timers: HashMap::new(),

@@ -4,10 +4,14 @@
 use std::time::Duration;
 
 use pressroom_lib::cable::Mode;
-use pressroom_lib::driver::{Driver, DriverHandle, Target, DEFAULT_SNAPSHOT_PATH};
+use pressroom_lib::coalescer::DEFAULT_WINDOW;
+use pressroom_lib::driver::{Driver, DriverHandle, Presentation, Target, DEFAULT_SNAPSHOT_PATH};
 use pressroom_lib::events::Outlet;
+use pressroom_lib::notifier::{Notice, Prefs};
+use pressroom_lib::presenter::Observer;
 use pressroom_lib::state::SharedDashboard;
 use pressroom_lib::Endpoints;
+use pressroom_protocol::cable::ANALYTICS_CHANNEL;
 use pressroom_protocol::{ConnectionState, ConnectionView, Frame, Snapshot};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -27,6 +31,17 @@ impl Outlet for Recorder {
     }
 }
 
+/// Hands notices to whatever the test wants done with them.
+pub struct Notices(pub Box<dyn Fn(Notice) + Send>);
+
+impl Observer for Notices {
+    fn changed(&self) {}
+
+    fn notify(&self, notice: Notice) {
+        (self.0)(notice);
+    }
+}
+
 pub struct Client {
     pub dashboard: SharedDashboard,
     pub handle: DriverHandle,
@@ -37,9 +52,15 @@ pub struct Client {
 
 impl Client {
     pub fn start(cable_url: &str, token: Option<&str>, mode: Mode) -> Client {
+        Self::start_with(cable_url, token, mode, Notices(Box::new(|_| {})))
+    }
+
+    /// A client whose notices go to `notices`.
+    pub fn start_with(cable_url: &str, token: Option<&str>, mode: Mode, notices: Notices) -> Client {
         let target = Target {
             endpoints: Endpoints::parse(cable_url).unwrap(),
             token: token.map(str::to_owned),
+            channel: ANALYTICS_CHANNEL.to_owned(),
             snapshot_path: DEFAULT_SNAPSHOT_PATH.to_owned(),
         };
         let (states_tx, states) = watch::channel(ConnectionView::new(ConnectionState::Connecting));
@@ -47,8 +68,11 @@ impl Client {
         let dashboard = SharedDashboard::default();
         let recorder = Recorder { states: states_tx, frames: frames_tx };
         let stop = CancellationToken::new();
-        let (handle, task) = Driver::new(target, mode, dashboard.clone(), recorder).into_task(stop.clone());
-        tokio::spawn(task);
+        let (handle, commands) = DriverHandle::channel();
+        let presentation =
+            Presentation { frame_window: DEFAULT_WINDOW, notifications: Prefs::default(), restored: None };
+        let driver = Driver::new(target, mode, presentation, dashboard.clone(), recorder, notices);
+        tokio::spawn(driver.run(commands, stop.clone()));
         Client { dashboard, handle, states, frames, stop }
     }
 

@@ -5,8 +5,7 @@ use std::rc::Rc;
 use pressroom_protocol::{ConnectionView, DashboardView, Event, ExportStatusCounts, Frame, Totals};
 use yew::Reducible;
 
-/// Feed items kept on screen.
-pub const ACTIVITY_LIMIT: usize = 200;
+pub use pressroom_protocol::view::FEED_LIMIT as ACTIVITY_LIMIT;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dashboard {

@@ -1,0 +1,51 @@
+//! The app's settings as the webview sees and edits them.
+
+use serde::{Deserialize, Serialize};
+
+/// Tauri event carrying the current [`SettingsView`] after a change.
+pub const SETTINGS_EVENT: &str = "pressroom://settings";
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    Light,
+    Dark,
+    /// Follow the operating system.
+    #[default]
+    System,
+}
+
+/// Every setting; the token itself never leaves the backend, only whether one is set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsView {
+    /// The cable URL, `ws://` or `wss://`.
+    pub hub_url: String,
+    pub token_set: bool,
+    pub channel: String,
+    /// Where the snapshot is served, relative to the REST origin.
+    pub snapshot_path: String,
+    pub realtime: bool,
+    pub auto_refresh: bool,
+    pub refresh_interval_s: u32,
+    pub frame_window_ms: u32,
+    pub notify_job_orders: bool,
+    pub notify_failed_exports: bool,
+    pub theme: Theme,
+}
+
+/// A change to some settings; absent fields stay as they are. An empty `token` removes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SettingsPatch {
+    pub hub_url: Option<String>,
+    pub token: Option<String>,
+    pub channel: Option<String>,
+    pub snapshot_path: Option<String>,
+    pub realtime: Option<bool>,
+    pub auto_refresh: Option<bool>,
+    pub refresh_interval_s: Option<i64>,
+    pub frame_window_ms: Option<i64>,
+    pub notify_job_orders: Option<bool>,
+    pub notify_failed_exports: Option<bool>,
+    pub theme: Option<Theme>,
+}

@@ -1,0 +1,327 @@
+//! The coalescer, sans IO: events are applied to the state as they arrive, but the webview gets
+//! at most one frame per window (exact totals, and the feed items new since the last frame), the
+//! chart series at most once a second, and nothing while paused.
+
+use std::time::{Duration, Instant};
+
+use pressroom_protocol::Event;
+
+/// Never more than 20 frames a second, whatever the setting says.
+pub const MIN_WINDOW: Duration = Duration::from_millis(50);
+pub const DEFAULT_WINDOW: Duration = Duration::from_millis(100);
+/// The chart's series go out at most this often.
+pub const CHART_EVERY: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// Events were applied to the state.
+    Applied(Vec<Event>),
+    /// The state was replaced (a snapshot): the next frame carries everything.
+    Replaced,
+    Pause,
+    Resume,
+    /// The timer armed by [`Output::Arm`] fired.
+    Timer,
+    SetWindow(Duration),
+}
+
+/// What a frame should carry besides the exact totals, which are read when it is built.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FramePlan {
+    /// Newest first.
+    pub new_activity: Vec<Event>,
+    /// The feed is to be replaced by the state's whole feed.
+    pub full: bool,
+    /// Include the chart's series.
+    pub chart: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    Frame(FramePlan),
+    /// Call back with [`Input::Timer`] at this instant (replacing any earlier request).
+    Arm(Instant),
+    /// Paused: this many events arrived unseen (emitted at most once per window).
+    Unseen(u64),
+}
+
+#[derive(Debug)]
+pub struct Coalescer {
+    window: Duration,
+    pending: FramePlan,
+    dirty: bool,
+    chart_dirty: bool,
+    last_frame: Option<Instant>,
+    last_chart: Option<Instant>,
+    armed: Option<Instant>,
+    paused: bool,
+    unseen: u64,
+    unseen_reported: u64,
+}
+
+impl Coalescer {
+    pub fn new(window: Duration) -> Self {
+        Coalescer {
+            window: window.max(MIN_WINDOW),
+            pending: FramePlan::default(),
+            dirty: false,
+            chart_dirty: false,
+            last_frame: None,
+            last_chart: None,
+            armed: None,
+            paused: false,
+            unseen: 0,
+            unseen_reported: 0,
+        }
+    }
+
+    pub fn paused(&self) -> bool {
+        self.paused
+    }
+
+    pub fn handle(&mut self, input: Input, now: Instant) -> Vec<Output> {
+        let mut out = Vec::new();
+        match input {
+            Input::Applied(events) => {
+                if self.paused {
+                    self.unseen += events.len() as u64;
+                }
+                self.chart_dirty = true;
+                if !self.pending.full {
+                    for event in events {
+                        self.pending.new_activity.insert(0, event);
+                    }
+                }
+                self.dirty = true;
+            }
+            Input::Replaced => {
+                self.pending = FramePlan { full: true, ..FramePlan::default() };
+                self.chart_dirty = true;
+                self.dirty = true;
+            }
+            Input::Pause => {
+                self.paused = true;
+                self.unseen = 0;
+                self.unseen_reported = 0;
+                out.push(Output::Unseen(0));
+            }
+            Input::Resume => {
+                if self.paused {
+                    self.paused = false;
+                    // One catch-up frame with everything, straight away.
+                    self.pending = FramePlan { full: true, chart: true, ..FramePlan::default() };
+                    self.dirty = true;
+                    self.chart_dirty = true;
+                    self.emit(now, &mut out);
+                    return out;
+                }
+            }
+            Input::Timer => self.armed = None,
+            Input::SetWindow(window) => self.window = window.max(MIN_WINDOW),
+        }
+        self.flush(now, &mut out);
+        out
+    }
+
+    /// Emits what is due, or asks to be called back when it will be.
+    fn flush(&mut self, now: Instant, out: &mut Vec<Output>) {
+        let frame_due = self.last_frame.map_or(now, |last| last + self.window);
+        if self.paused {
+            if self.unseen != self.unseen_reported {
+                if now >= frame_due {
+                    self.unseen_reported = self.unseen;
+                    self.last_frame = Some(now);
+                    out.push(Output::Unseen(self.unseen));
+                } else {
+                    self.arm(frame_due, out);
+                }
+            }
+            return;
+        }
+        if self.dirty {
+            if now >= frame_due {
+                self.emit(now, out);
+            } else {
+                self.arm(frame_due, out);
+            }
+        }
+        if self.chart_dirty && !self.dirty {
+            // Only the chart is waiting: wake when it may go.
+            let chart_due = self.last_chart.map_or(now, |last| last + CHART_EVERY);
+            if chart_due > now {
+                self.arm(chart_due.max(frame_due), out);
+            } else if now >= frame_due {
+                self.dirty = true;
+                self.emit(now, out);
+            } else {
+                self.arm(frame_due, out);
+            }
+        }
+    }
+
+    fn emit(&mut self, now: Instant, out: &mut Vec<Output>) {
+        let mut plan = std::mem::take(&mut self.pending);
+        let chart_due = self.last_chart.is_none_or(|last| now >= last + CHART_EVERY);
+        if self.chart_dirty && (chart_due || plan.chart) {
+            plan.chart = true;
+            self.chart_dirty = false;
+            self.last_chart = Some(now);
+        } else {
+            plan.chart = false;
+        }
+        self.dirty = false;
+        self.last_frame = Some(now);
+        out.push(Output::Frame(plan));
+        if self.chart_dirty {
+            let chart_due = self.last_chart.map_or(now, |last| last + CHART_EVERY);
+            self.arm(chart_due, out);
+        }
+    }
+
+    fn arm(&mut self, at: Instant, out: &mut Vec<Output>) {
+        if self.armed.is_none_or(|armed| armed > at) {
+            self.armed = Some(at);
+            out.push(Output::Arm(at));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pressroom_protocol::EventKind;
+    use serde_json::json;
+
+    fn event(id: i64) -> Event {
+        Event::new(EventKind::JobOrderCreated, json!({"id": id}))
+    }
+
+    /// Drives a coalescer through a schedule of inputs, firing its timer when asked.
+    struct Sim {
+        coalescer: Coalescer,
+        start: Instant,
+        timer: Option<Instant>,
+        frames: Vec<(Duration, FramePlan)>,
+        unseen: Vec<u64>,
+    }
+
+    impl Sim {
+        fn new(window: Duration) -> Self {
+            Sim {
+                coalescer: Coalescer::new(window),
+                start: Instant::now(),
+                timer: None,
+                frames: vec![],
+                unseen: vec![],
+            }
+        }
+
+        fn feed(&mut self, input: Input, at: Duration) {
+            self.run_timer_until(at);
+            self.apply(input, self.start + at);
+        }
+
+        fn apply(&mut self, input: Input, now: Instant) {
+            for output in self.coalescer.handle(input, now) {
+                match output {
+                    Output::Frame(plan) => self.frames.push((now - self.start, plan)),
+                    Output::Arm(at) => self.timer = Some(at),
+                    Output::Unseen(n) => self.unseen.push(n),
+                }
+            }
+        }
+
+        fn run_timer_until(&mut self, at: Duration) {
+            while let Some(due) = self.timer.filter(|due| *due <= self.start + at) {
+                self.timer = None;
+                self.apply(Input::Timer, due);
+            }
+        }
+    }
+
+    #[test]
+    fn a_flood_gets_at_most_one_frame_per_window_and_loses_no_item() {
+        let mut sim = Sim::new(DEFAULT_WINDOW);
+        // 1000 events in one second, one every millisecond.
+        for n in 0..1000 {
+            sim.feed(Input::Applied(vec![event(n)]), Duration::from_millis(n as u64));
+        }
+        sim.run_timer_until(Duration::from_secs(2));
+        let times: Vec<Duration> = sim.frames.iter().map(|(t, _)| *t).collect();
+        for pair in times.windows(2) {
+            assert!(pair[1] - pair[0] >= DEFAULT_WINDOW, "frames {:?} and {:?} too close", pair[0], pair[1]);
+        }
+        assert!(sim.frames.len() <= 11, "{} frames for one second", sim.frames.len());
+        let items: Vec<i64> = sim
+            .frames
+            .iter()
+            .rev()
+            .flat_map(|(_, plan)| plan.new_activity.iter().map(|e| e.int("id").unwrap()))
+            .collect();
+        assert_eq!(items, (0..1000).rev().collect::<Vec<_>>(), "every item once, newest first");
+    }
+
+    #[test]
+    fn the_first_change_goes_out_at_once() {
+        let mut sim = Sim::new(DEFAULT_WINDOW);
+        sim.feed(Input::Applied(vec![event(1)]), Duration::from_millis(5));
+        assert_eq!(sim.frames.len(), 1);
+        assert_eq!(sim.frames[0].0, Duration::from_millis(5));
+    }
+
+    #[test]
+    fn the_window_is_never_under_fifty_milliseconds() {
+        let mut sim = Sim::new(Duration::ZERO);
+        for n in 0..100 {
+            sim.feed(Input::Applied(vec![event(n)]), Duration::from_millis(n as u64 * 5));
+        }
+        sim.run_timer_until(Duration::from_secs(1));
+        assert!(sim.frames.windows(2).all(|w| w[1].0 - w[0].0 >= MIN_WINDOW));
+    }
+
+    #[test]
+    fn chart_series_go_out_at_most_once_a_second() {
+        let mut sim = Sim::new(DEFAULT_WINDOW);
+        for n in 0..50 {
+            sim.feed(Input::Applied(vec![event(n)]), Duration::from_millis(n as u64 * 100));
+        }
+        sim.run_timer_until(Duration::from_secs(7));
+        let charts: Vec<Duration> = sim.frames.iter().filter(|(_, p)| p.chart).map(|(t, _)| *t).collect();
+        assert!(charts.windows(2).all(|w| w[1] - w[0] >= CHART_EVERY), "{charts:?}");
+        assert!(charts.len() >= 5, "the chart keeps up: {charts:?}");
+        let last_change = Duration::from_millis(4900);
+        assert!(charts.last().unwrap() >= &last_change, "the last change reaches the chart too");
+    }
+
+    #[test]
+    fn pause_freezes_frames_counts_unseen_events_and_resume_catches_up_in_one_frame() {
+        let mut sim = Sim::new(DEFAULT_WINDOW);
+        sim.feed(Input::Applied(vec![event(1)]), Duration::ZERO);
+        sim.feed(Input::Pause, Duration::from_millis(10));
+        for n in 2..=31 {
+            sim.feed(Input::Applied(vec![event(n)]), Duration::from_millis(10 * n as u64));
+        }
+        sim.run_timer_until(Duration::from_secs(2));
+        assert_eq!(sim.frames.len(), 1, "no frame while paused");
+        assert_eq!(*sim.unseen.last().unwrap(), 30);
+        assert!(sim.unseen.len() <= 6, "the count is coalesced too: {:?}", sim.unseen);
+        sim.feed(Input::Resume, Duration::from_secs(3));
+        assert_eq!(sim.frames.len(), 2);
+        let (at, plan) = &sim.frames[1];
+        assert_eq!(*at, Duration::from_secs(3));
+        assert!(plan.full && plan.chart, "one catch-up frame with everything");
+    }
+
+    #[test]
+    fn a_replaced_state_sends_a_full_frame() {
+        let mut sim = Sim::new(DEFAULT_WINDOW);
+        sim.feed(Input::Applied(vec![event(1)]), Duration::ZERO);
+        sim.feed(Input::Applied(vec![event(2)]), Duration::from_millis(10));
+        sim.feed(Input::Replaced, Duration::from_millis(20));
+        sim.feed(Input::Applied(vec![event(3)]), Duration::from_millis(30));
+        sim.run_timer_until(Duration::from_secs(1));
+        let (_, plan) = &sim.frames[1];
+        assert!(plan.full, "the full frame covers the events around it");
+        assert!(plan.new_activity.is_empty());
+    }
+}

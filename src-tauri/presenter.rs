@@ -1,0 +1,175 @@
+//! Between the connection and the screen: applies what the machine decides to the shared state,
+//! paces frames through the coalescer, overlays pause and cached-data onto the connection view,
+//! and tells the cache writer and the notifier what changed.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use pressroom_protocol::{ConnectionState, ConnectionView, Event, Snapshot};
+
+use crate::coalescer::{Coalescer, Input as Pace, Output};
+use crate::events::Outlet;
+use crate::notifier::{Notice, Notifier};
+use crate::state::{Saved, SharedDashboard};
+
+/// Where state changes are reported besides the screen.
+pub trait Observer: Send + 'static {
+    /// The state changed; the cache should be written (debounced by the writer).
+    fn changed(&self);
+    /// A native notification should be shown.
+    fn notify(&self, notice: Notice);
+}
+
+pub struct Presenter<O, B> {
+    dashboard: SharedDashboard,
+    outlet: O,
+    observer: B,
+    coalescer: Coalescer,
+    notifier: Notifier,
+    /// The machine's latest view, before the overlays.
+    machine_view: ConnectionView,
+    /// Showing cached data from this time, until fresh data arrives.
+    cached_at: Option<DateTime<Utc>>,
+    paused: Option<u64>,
+    frame_timer: Option<Instant>,
+    emitted: Option<ConnectionView>,
+}
+
+impl<O: Outlet, B: Observer> Presenter<O, B> {
+    pub fn new(
+        dashboard: SharedDashboard,
+        outlet: O,
+        observer: B,
+        window: Duration,
+        notifier: Notifier,
+    ) -> Self {
+        let machine_view = dashboard.connection();
+        Presenter {
+            dashboard,
+            outlet,
+            observer,
+            coalescer: Coalescer::new(window),
+            notifier,
+            machine_view,
+            cached_at: None,
+            paused: None,
+            frame_timer: None,
+            emitted: None,
+        }
+    }
+
+    /// Shows what the cache held, labelled as such until fresh data arrives.
+    pub fn restore(&mut self, saved: Saved, now: Instant) {
+        self.cached_at = Some(saved.saved_at);
+        self.dashboard.restore(saved);
+        self.pace(Pace::Replaced, now);
+        self.emit_connection();
+    }
+
+    pub fn replace(&mut self, snapshot: Snapshot, now: Instant) {
+        self.dashboard.replace(snapshot);
+        self.fresh();
+        self.pace(Pace::Replaced, now);
+        self.observer.changed();
+    }
+
+    pub fn apply(&mut self, event: Event, now: Instant) {
+        if !self.dashboard.apply(&event) {
+            return;
+        }
+        let live = self.machine_view.state == ConnectionState::Live;
+        for notice in self.notifier.event(&event, live, now) {
+            self.observer.notify(notice);
+        }
+        self.fresh();
+        self.pace(Pace::Applied(vec![event]), now);
+        self.observer.changed();
+    }
+
+    pub fn connection(&mut self, view: ConnectionView, now: Instant) {
+        let caught_up =
+            view.state == ConnectionState::Live && self.machine_view.state != ConnectionState::Live;
+        self.machine_view = view;
+        if caught_up {
+            self.fresh();
+            for notice in self.notifier.caught_up(now) {
+                self.observer.notify(notice);
+            }
+        }
+        self.emit_connection();
+    }
+
+    pub fn pause(&mut self, now: Instant) {
+        self.pace(Pace::Pause, now);
+    }
+
+    pub fn resume(&mut self, now: Instant) {
+        self.paused = None;
+        self.pace(Pace::Resume, now);
+        self.emit_connection();
+    }
+
+    pub fn set_window(&mut self, window: Duration, now: Instant) {
+        self.pace(Pace::SetWindow(window), now);
+    }
+
+    pub fn set_notifications(&mut self, notifier: Notifier) {
+        self.notifier = notifier;
+    }
+
+    /// When [`Presenter::timer`] is next due.
+    pub fn deadline(&self) -> Option<Instant> {
+        match (self.frame_timer, self.notifier.deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub fn timer(&mut self, now: Instant) {
+        if self.frame_timer.is_some_and(|at| at <= now) {
+            self.frame_timer = None;
+            self.pace(Pace::Timer, now);
+        }
+        for notice in self.notifier.timer(now) {
+            self.observer.notify(notice);
+        }
+    }
+
+    fn fresh(&mut self) {
+        if self.cached_at.take().is_some() {
+            self.emit_connection();
+        }
+    }
+
+    fn pace(&mut self, input: Pace, now: Instant) {
+        for output in self.coalescer.handle(input, now) {
+            match output {
+                Output::Frame(plan) => {
+                    let frame = self.dashboard.frame(plan);
+                    self.outlet.frame(&frame);
+                }
+                Output::Arm(at) => self.frame_timer = Some(at),
+                Output::Unseen(count) => {
+                    self.paused = Some(count);
+                    self.emit_connection();
+                }
+            }
+        }
+    }
+
+    /// The connection view as shown: the machine's, with the overlays.
+    fn emit_connection(&mut self) {
+        let mut view = self.machine_view.clone();
+        view.paused = self.paused;
+        if let Some(cached_at) = self.cached_at {
+            if view.state != ConnectionState::Live {
+                view.state = ConnectionState::Offline { cached_at: Some(cached_at) };
+            }
+        }
+        if self.emitted.as_ref() != Some(&view) {
+            self.emitted = Some(view.clone());
+            self.dashboard.set_connection(view.clone());
+            self.outlet.connection(&view);
+        }
+    }
+}
