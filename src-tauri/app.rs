@@ -55,39 +55,9 @@ impl Observer for AppObserver {
     }
 }
 
-/// Shows notices as native notifications, one thread for all of them; clicking one brings the
-/// main window forward where the platform reports clicks.
+/// Shows notices as native notifications; clicking one brings the main window forward.
 pub fn spawn_notification_thread<R: Runtime>(app: AppHandle<R>) -> mpsc::Sender<Notice> {
-    let (notices, incoming) = mpsc::channel::<Notice>();
-    std::thread::Builder::new()
-        .name("notifications".into())
-        .spawn(move || {
-            for notice in incoming {
-                show(&notice, app.clone());
-            }
-        })
-        .expect("the notification thread starts");
-    notices
-}
-
-fn show<R: Runtime>(notice: &Notice, app: AppHandle<R>) {
-    let mut notification = notify_rust::Notification::new();
-    notification.appname("Pressroom").summary(&notice.title).body(&notice.body);
-    #[cfg(all(unix, not(target_os = "macos")))]
-    notification.action("default", "Show Pressroom");
-    match notification.show() {
-        Ok(_handle) => {
-            #[cfg(all(unix, not(target_os = "macos")))]
-            std::thread::spawn(move || {
-                _handle.wait_for_action(|action| {
-                    if action == "default" {
-                        focus_main(&app);
-                    }
-                })
-            });
-        }
-        Err(error) => tracing::warn!(%error, "could not show a notification"),
-    }
+    crate::native::spawn(move || focus_main(&app))
 }
 
 pub fn focus_main<R: Runtime>(app: &AppHandle<R>) {

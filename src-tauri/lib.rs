@@ -10,6 +10,7 @@ pub mod driver;
 mod endpoints;
 mod error;
 pub mod events;
+pub mod native;
 pub mod notifier;
 pub mod presenter;
 pub mod settings;

@@ -1,0 +1,44 @@
+//! Native notifications through notify-rust, shown from one thread of their own so the
+//! connection never waits on the desktop's notification service.
+
+use std::sync::mpsc;
+
+use crate::notifier::Notice;
+
+/// Starts the notification thread; `on_click` runs when a notification is clicked, where the
+/// platform reports clicks (the freedesktop spec's default action).
+pub fn spawn(on_click: impl Fn() + Clone + Send + 'static) -> mpsc::Sender<Notice> {
+    let (notices, incoming) = mpsc::channel::<Notice>();
+    std::thread::Builder::new()
+        .name("notifications".into())
+        .spawn(move || {
+            for notice in incoming {
+                show(&notice, on_click.clone());
+            }
+        })
+        .expect("the notification thread starts");
+    notices
+}
+
+fn show(notice: &Notice, on_click: impl Fn() + Send + 'static) {
+    let mut notification = notify_rust::Notification::new();
+    notification.appname("Pressroom").summary(&notice.title).body(&notice.body);
+    #[cfg(all(unix, not(target_os = "macos")))]
+    notification.action("default", "Show Pressroom");
+    match notification.show() {
+        #[cfg(all(unix, not(target_os = "macos")))]
+        Ok(handle) => {
+            // Waiting for a click blocks until the notification closes: on a thread of its own.
+            std::thread::spawn(move || {
+                handle.wait_for_action(|action| {
+                    if action == "default" {
+                        on_click();
+                    }
+                })
+            });
+        }
+        #[cfg(not(all(unix, not(target_os = "macos"))))]
+        Ok(_) => drop(on_click),
+        Err(error) => tracing::warn!(%error, "could not show a notification"),
+    }
+}

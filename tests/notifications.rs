@@ -1,0 +1,105 @@
+//! Native notifications, asserted by a test-owned `org.freedesktop.Notifications` service on the
+//! session bus (the test command runs inside `dbus-run-session`): new job orders and failed
+//! exports notify, coalesced to one per kind per 5 s.
+
+mod support;
+
+use std::time::Duration;
+
+use pressroom_lib::cable::Mode;
+use serde_json::json;
+use support::client::{Client, Notices};
+use support::TestHub;
+use tokio::sync::mpsc;
+
+/// What the service was asked to show: (summary, body).
+type Shown = (String, String);
+
+struct NotificationService {
+    shown: mpsc::UnboundedSender<Shown>,
+    next_id: u32,
+}
+
+#[zbus::interface(name = "org.freedesktop.Notifications")]
+impl NotificationService {
+    #[allow(clippy::too_many_arguments)]
+    fn notify(
+        &mut self,
+        _app_name: String,
+        _replaces_id: u32,
+        _app_icon: String,
+        summary: String,
+        body: String,
+        _actions: Vec<String>,
+        _hints: std::collections::HashMap<String, zbus::OwnedVariant>,
+        _expire_timeout: i32,
+    ) -> u32 {
+        let _ = self.shown.send((summary, body));
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn get_capabilities(&self) -> Vec<String> {
+        vec!["body".into(), "actions".into()]
+    }
+
+    fn get_server_information(&self) -> (String, String, String, String) {
+        ("pressroom-test".into(), "pressroom".into(), "1".into(), "1.2".into())
+    }
+
+    fn close_notification(&self, _id: u32) {}
+}
+
+async fn next(shown: &mut mpsc::UnboundedReceiver<Shown>) -> Shown {
+    tokio::time::timeout(Duration::from_secs(30), shown.recv())
+        .await
+        .expect("a notification in time")
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_and_failures_notify_coalesced() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "run inside dbus-run-session (scripts/test does)"
+    );
+    let (tx, mut shown) = mpsc::unbounded_channel();
+    let _service = zbus::connection::Builder::session()
+        .name("org.freedesktop.Notifications")
+        .serve_at("/org/freedesktop/Notifications", NotificationService { shown: tx, next_id: 0 })
+        .build()
+        .await
+        .expect("the test owns the notification service");
+
+    let hub = TestHub::start().await;
+    let notices = pressroom_lib::native::spawn(|| {});
+    let notices = Notices(Box::new(move |notice| notices.send(notice).unwrap()));
+    let mut client = Client::start_with(&hub.hub.cable_url(), None, Mode::default(), notices);
+    client.wait_live(Duration::from_secs(30)).await;
+
+    let order =
+        hub.post("/api/job_orders", json!({"customer": "Acme", "quantity": 40, "book_title": "Dune"})).await;
+    assert_eq!(next(&mut shown).await, ("New job order".into(), format!("#{} Acme × 40", order["id"])));
+    for n in 0..4 {
+        hub.post(
+            "/api/job_orders",
+            json!({"customer": format!("c{n}"), "quantity": 1, "book_title": "Dune"}),
+        )
+        .await;
+    }
+    let export = hub.post("/api/print_exports", json!({"job_order_id": order["id"]})).await;
+    hub.post(&format!("/api/print_exports/{}/fail", export["id"]), json!({"reason": "bleed too small"}))
+        .await;
+
+    // The failure has its own lane: it shows at once; the four orders wait for their 5 s.
+    assert_eq!(
+        next(&mut shown).await,
+        ("Print export failed".into(), format!("#{}: bleed too small", export["id"]))
+    );
+    assert_eq!(next(&mut shown).await, ("4 new job orders".into(), "Latest: c3 × 1".into()));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), shown.recv()).await.is_err(),
+        "nothing more: one notification per kind per gap"
+    );
+    hub.stop().await;
+}
