@@ -1,6 +1,7 @@
 //! Starting and stopping a hub: database, broadcaster, REST API and cable on one listener.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axum::middleware;
@@ -31,6 +32,7 @@ pub struct RunningHub {
     pub addr: SocketAddr,
     pub epoch: String,
     pub domain: Domain,
+    connections: Arc<AtomicU64>,
     shutdown: CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
 }
@@ -58,10 +60,11 @@ impl Hub {
         let shutdown = CancellationToken::new();
         let fanout = broadcaster::spawn(pool.clone(), epoch.clone(), seq, signal.clone(), shutdown.clone());
         let domain = Domain::new(pool, signal);
+        let connections = Arc::<AtomicU64>::default();
         let cable = CableState {
             fanout,
             shutdown: shutdown.clone(),
-            connections: Arc::default(),
+            connections: connections.clone(),
             auth: self.auth.clone(),
         };
         let app = api::router(domain.clone())
@@ -75,7 +78,7 @@ impl Hub {
             axum::serve(listener, app).with_graceful_shutdown(stopping.cancelled_owned()).await
         });
         tracing::info!(%addr, %epoch, seq, "hub listening");
-        Ok(RunningHub { addr, epoch, domain, shutdown, server })
+        Ok(RunningHub { addr, epoch, domain, connections, shutdown, server })
     }
 }
 
@@ -88,6 +91,11 @@ impl RunningHub {
     /// The REST origin.
     pub fn http_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// How many cable connections the hub has accepted since it started.
+    pub fn cable_connections(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
     }
 
     /// A token that stops the hub when cancelled (e.g. from a signal handler).

@@ -63,22 +63,29 @@ fn free_port() -> u16 {
 pub struct AppWindow {
     pub client: Client,
     driver: Child,
-    _data_dir: tempfile::TempDir,
+    _data_dir: Option<tempfile::TempDir>,
 }
 
 impl AppWindow {
     /// Launches the app binary through tauri-driver with `env` (plus a fresh `PRESSROOM_DATA_DIR`).
     pub async fn launch(env: &[(&str, &str)]) -> Self {
+        let data_dir = tempfile::tempdir().unwrap();
+        let mut window = Self::launch_in(data_dir.path(), env).await;
+        window._data_dir = Some(data_dir);
+        window
+    }
+
+    /// Launches with `data_dir` as `PRESSROOM_DATA_DIR`, which the caller keeps (to relaunch).
+    pub async fn launch_in(data_dir: &Path, env: &[(&str, &str)]) -> Self {
         assert!(
             std::env::var_os("DISPLAY").is_some(),
             "the window tests need an X display: run them under xvfb-run (scripts/test does)"
         );
-        let data_dir = tempfile::tempdir().unwrap();
         let (port, native_port) = (free_port(), free_port());
         let mut command = Command::new("tauri-driver");
         command
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .env("PRESSROOM_DATA_DIR", data_dir.path())
+            .env("PRESSROOM_DATA_DIR", data_dir)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         for (name, value) in env {
@@ -97,7 +104,7 @@ impl AppWindow {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a WebDriver session with the app");
-        AppWindow { client, driver, _data_dir: data_dir }
+        AppWindow { client, driver, _data_dir: None }
     }
 
     /// The text of the element with `data-testid`, if it is on the page.
@@ -124,6 +131,12 @@ impl AppWindow {
         let text =
             self.wait_for(&format!("total-{key}"), "a number", |t| t.trim().parse::<u64>().is_ok()).await;
         text.trim().parse().unwrap()
+    }
+
+    /// Saves a screenshot of the window as a PNG.
+    pub async fn screenshot(&self, path: &Path) {
+        let png = self.client.screenshot().await.expect("a screenshot");
+        std::fs::write(path, png).unwrap();
     }
 
     pub async fn close(mut self) {

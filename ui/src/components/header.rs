@@ -50,7 +50,7 @@ pub fn Header(props: &HeaderProps) -> Html {
                 <span class="dot" aria-hidden="true"></span>
                 <span data-testid="connection">{label}</span>
                 if let Some(detail) = detail {
-                    <span class="detail">{detail}</span>
+                    <span class="detail" data-testid="connection-detail">{detail}</span>
                 }
             </div>
         </header>

@@ -1,0 +1,134 @@
+//! The desktop app in its real window: the offline launch shows the cache, two windows share one
+//! connection, and changing the hub URL in the settings reconnects.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::{AppWindow, TestHub, PROMPTLY};
+
+/// The job-order total in the cache file, if a view has been saved.
+async fn cached_job_orders(data_dir: &std::path::Path) -> Option<u64> {
+    let url = format!("sqlite://{}?mode=ro", data_dir.join("cache.sqlite3").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.ok()?;
+    let body: Option<String> =
+        sqlx::query_scalar("SELECT body FROM saved_view").fetch_optional(&pool).await.ok()?;
+    pool.close().await;
+    let body: serde_json::Value = serde_json::from_str(&body?).ok()?;
+    body["snapshot"]["totals"]["job_orders"].as_u64()
+}
+
+#[tokio::test]
+async fn a_launch_without_the_hub_shows_the_cached_view() {
+    let hub = TestHub::start().await;
+    let cable_url = hub.hub.cable_url();
+    let data_dir = tempfile::tempdir().unwrap();
+    let window = AppWindow::launch_in(data_dir.path(), &[("PRESSROOM_HUB_URL", &cable_url)]).await;
+    window.wait_for("connection", "Live", |t| t == "Live").await;
+    for n in 0..3 {
+        hub.post(
+            "/api/job_orders",
+            json!({"customer": format!("c{n}"), "quantity": 1, "book_title": "Dune"}),
+        )
+        .await;
+    }
+    window.wait_for("total-job_orders", "3", |t| t == "3").await;
+    // The cache is written once changes settle (about a second): wait for it, then quit.
+    let deadline = Instant::now() + PROMPTLY;
+    while cached_job_orders(data_dir.path()).await != Some(3) {
+        assert!(Instant::now() < deadline, "the cache was never written");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    window.close().await;
+    hub.stop().await;
+
+    // The hub is gone now: the relaunched app shows what it last knew, labelled as cached.
+    let window = AppWindow::launch_in(data_dir.path(), &[("PRESSROOM_HUB_URL", &cable_url)]).await;
+    window.wait_for("connection", "Offline", |t| t == "Offline").await;
+    assert_eq!(window.total("job_orders").await, 3);
+    assert_eq!(window.total("books").await, 1);
+    let detail =
+        window.wait_for("connection-detail", "the cached time", |t| t.contains("cached data from")).await;
+    assert!(detail.starts_with("showing cached data from"), "{detail}");
+    window.close().await;
+}
+
+#[tokio::test]
+async fn two_windows_share_one_connection() {
+    let hub = TestHub::start().await;
+    let cable_url = hub.hub.cable_url();
+    let window = AppWindow::launch(&[("PRESSROOM_HUB_URL", &cable_url)]).await;
+    window.wait_for("connection", "Live", |t| t == "Live").await;
+    let first = window.client.window().await.unwrap();
+    let label: String = window
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke('new_window').then(done, e => done('error: ' + JSON.stringify(e)));",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(label.starts_with("dashboard-"), "{label}");
+    // The new window appears among the session's windows.
+    let deadline = Instant::now() + PROMPTLY;
+    let second = loop {
+        let handles = window.client.windows().await.unwrap();
+        if let Some(other) = handles.into_iter().find(|h| *h != first) {
+            break other;
+        }
+        assert!(Instant::now() < deadline, "the second window never appeared");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    window.client.switch_to_window(second.clone()).await.unwrap();
+    window.wait_for("connection", "Live", |t| t == "Live").await;
+
+    hub.post("/api/job_orders", json!({"customer": "Both", "quantity": 2, "book_title": "Dune"})).await;
+    window.wait_for("total-job_orders", "1", |t| t == "1").await;
+    window.client.switch_to_window(first).await.unwrap();
+    window.wait_for("total-job_orders", "1", |t| t == "1").await;
+    assert_eq!(hub.hub.cable_connections(), 1, "one connection serves both windows");
+    window.close().await;
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn changing_the_hub_url_in_settings_reconnects() {
+    let first = TestHub::start().await;
+    let second = TestHub::start().await;
+    for n in 0..2 {
+        second
+            .post("/api/job_orders", json!({"customer": format!("c{n}"), "quantity": 1, "book_title": "B"}))
+            .await;
+    }
+    let window = AppWindow::launch(&[("PRESSROOM_HUB_URL", &first.hub.cable_url())]).await;
+    window.wait_for("connection", "Live", |t| t == "Live").await;
+    assert_eq!(window.total("job_orders").await, 0);
+
+    let script = "const done = arguments[arguments.length - 1];
+        window.__TAURI__.core.invoke('update_settings', { patch: arguments[0] })
+          .then(v => done({ ok: v }), e => done({ err: e }));";
+    let refused = window
+        .client
+        .execute_async(script, vec![json!({"hub_url": "http://wrong", "refresh_interval_s": 0})])
+        .await
+        .unwrap();
+    assert_eq!(refused["err"]["kind"], "invalid_settings", "{refused}");
+    assert!(
+        refused["err"]["fields"]["hub_url"].is_string()
+            && refused["err"]["fields"]["refresh_interval_s"].is_string()
+    );
+    assert_eq!(window.total("job_orders").await, 0, "a refused change changes nothing");
+
+    let accepted =
+        window.client.execute_async(script, vec![json!({"hub_url": second.hub.cable_url()})]).await.unwrap();
+    assert_eq!(accepted["ok"]["hub_url"], second.hub.cable_url());
+    window.wait_for("total-job_orders", "2", |t| t == "2").await;
+    window.wait_for("connection", "Live", |t| t == "Live").await;
+    window.close().await;
+    first.stop().await;
+    second.stop().await;
+}
