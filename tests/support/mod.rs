@@ -128,9 +128,12 @@ impl AppWindow {
 
     /// The number shown in a total card.
     pub async fn total(&self, key: &str) -> u64 {
-        let text =
-            self.wait_for(&format!("total-{key}"), "a number", |t| t.trim().parse::<u64>().is_ok()).await;
-        text.trim().parse().unwrap()
+        let text = self
+            .wait_for(&format!("total-{key}"), "a number", |t| {
+                t.trim().replace(',', "").parse::<u64>().is_ok()
+            })
+            .await;
+        text.trim().replace(',', "").parse().unwrap()
     }
 
     /// Saves a screenshot of the window as a PNG.

@@ -1,8 +1,10 @@
 //! Typed bindings to the Tauri backend through `window.__TAURI__` (`withGlobalTauri`).
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use pressroom_protocol::settings::{SettingsPatch, SettingsView};
 use pressroom_protocol::DashboardView;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
@@ -33,14 +35,52 @@ impl BridgeError {
     }
 }
 
-async fn invoke<T: DeserializeOwned>(command: &str) -> Result<T, BridgeError> {
-    let value = tauri_invoke(command, JsValue::UNDEFINED).await.map_err(BridgeError::from_js)?;
+async fn invoke<T: DeserializeOwned>(command: &str, args: JsValue) -> Result<T, BridgeError> {
+    let value = tauri_invoke(command, args).await.map_err(BridgeError::from_js)?;
     serde_wasm_bindgen::from_value(value).map_err(|e| BridgeError(e.to_string()))
 }
 
 /// The backend's whole current view.
 pub async fn dashboard() -> Result<DashboardView, BridgeError> {
-    invoke("dashboard").await
+    invoke("dashboard", JsValue::UNDEFINED).await
+}
+
+/// Runs a command that answers nothing; a failure is reported, not returned.
+pub fn fire(command: &'static str) {
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(error) = invoke::<()>(command, JsValue::UNDEFINED).await {
+            gloo::console::error!(format!("{command} failed: {}", error.0));
+        }
+    });
+}
+
+pub async fn settings() -> Result<SettingsView, BridgeError> {
+    invoke("settings", JsValue::UNDEFINED).await
+}
+
+/// Why a settings change was refused: a message per invalid field.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SettingsRefused {
+    pub message: String,
+    pub fields: BTreeMap<String, String>,
+}
+
+/// Applies a settings change; refused as a whole, with a message per invalid field.
+pub async fn update_settings(patch: &SettingsPatch) -> Result<SettingsView, SettingsRefused> {
+    let args = js_sys::Object::new();
+    let patch = serde_wasm_bindgen::to_value(patch).expect("a patch converts");
+    js_sys::Reflect::set(&args, &"patch".into(), &patch).expect("an object takes a property");
+    match tauri_invoke("update_settings", args.into()).await {
+        Ok(value) => serde_wasm_bindgen::from_value(value)
+            .map_err(|e| SettingsRefused { message: e.to_string(), ..SettingsRefused::default() }),
+        Err(error) => {
+            let fields = js_sys::Reflect::get(&error, &"fields".into())
+                .ok()
+                .and_then(|f| serde_wasm_bindgen::from_value(f).ok())
+                .unwrap_or_default();
+            Err(SettingsRefused { message: BridgeError::from_js(error).0, fields })
+        }
+    }
 }
 
 /// A subscription to a backend event; dropping it stops listening.

@@ -3,6 +3,7 @@
 mod app;
 mod bridge;
 mod components;
+mod hooks;
 mod store;
 
 fn main() {

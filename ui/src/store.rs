@@ -1,8 +1,12 @@
-//! The dashboard's one store: a reducer fed by the backend's frames and connection states.
+//! The dashboard's one store: a reducer fed by the backend's frames, connection views and
+//! settings.
 
 use std::rc::Rc;
 
-use pressroom_protocol::{ConnectionView, DashboardView, Event, ExportStatusCounts, Frame, Totals};
+use pressroom_protocol::settings::SettingsView;
+use pressroom_protocol::{
+    ConnectionView, DashboardView, Event, ExportStatusCounts, Frame, JobOrderVolume, Totals,
+};
 use yew::Reducible;
 
 pub use pressroom_protocol::view::FEED_LIMIT as ACTIVITY_LIMIT;
@@ -11,10 +15,14 @@ pub use pressroom_protocol::view::FEED_LIMIT as ACTIVITY_LIMIT;
 pub struct Dashboard {
     /// `None` until the backend has answered.
     pub connection: Option<ConnectionView>,
+    /// When the connection view arrived (ms since the epoch), for countdowns.
+    pub connection_at: f64,
     pub totals: Totals,
     pub exports: ExportStatusCounts,
     /// Newest first.
     pub activity: Vec<Event>,
+    pub volume: JobOrderVolume,
+    pub settings: Option<SettingsView>,
     /// The last failure talking to the backend, shown until the next good answer.
     pub bridge_error: Option<String>,
 }
@@ -22,7 +30,9 @@ pub struct Dashboard {
 pub enum Action {
     Loaded(DashboardView),
     Frame(Frame),
-    Connection(ConnectionView),
+    /// A connection view, received at this time (ms since the epoch).
+    Connection(ConnectionView, f64),
+    Settings(SettingsView),
     BridgeFailed(String),
 }
 
@@ -38,7 +48,11 @@ impl Reducible for Dashboard {
                 next.bridge_error = None;
             }
             Action::Frame(frame) => next.apply_frame(frame),
-            Action::Connection(state) => next.connection = Some(state),
+            Action::Connection(view, at) => {
+                next.connection = Some(view);
+                next.connection_at = at;
+            }
+            Action::Settings(settings) => next.settings = Some(settings),
             Action::BridgeFailed(message) => next.bridge_error = Some(message),
         }
         Rc::new(next)
@@ -49,20 +63,28 @@ impl Dashboard {
     fn apply_frame(&mut self, frame: Frame) {
         self.totals = frame.totals;
         self.exports = frame.print_exports_by_status;
+        if let Some(volume) = frame.job_order_volume {
+            self.volume = volume;
+        }
         if frame.reset_activity {
             self.activity = frame.new_activity;
-        } else {
+        } else if !frame.new_activity.is_empty() {
             let mut activity = frame.new_activity;
             activity.append(&mut self.activity);
             self.activity = activity;
         }
         self.activity.truncate(ACTIVITY_LIMIT);
     }
+
+    pub fn paused(&self) -> Option<u64> {
+        self.connection.as_ref().and_then(|c| c.paused)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pressroom_protocol::volume::Bucket;
     use pressroom_protocol::{ConnectionState, EventKind, Snapshot};
     use serde_json::json;
 
@@ -119,11 +141,26 @@ mod tests {
     }
 
     #[test]
-    fn connection_states_and_failures_are_kept() {
-        let connecting = ConnectionView::new(ConnectionState::Connecting);
-        let state = reduce(Dashboard::default(), Action::Connection(connecting.clone()));
+    fn the_chart_keeps_its_series_until_a_frame_brings_new_ones() {
+        let t = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let volume = JobOrderVolume { per_minute: vec![Bucket { t, count: 4 }], per_hour: vec![] };
+        let state = reduce(
+            Dashboard::default(),
+            Action::Frame(Frame { job_order_volume: Some(volume.clone()), ..Default::default() }),
+        );
+        let state = reduce(state, Action::Frame(Frame::default()));
+        assert_eq!(state.volume, volume);
+    }
+
+    #[test]
+    fn connection_views_settings_and_failures_are_kept() {
+        let mut paused = ConnectionView::new(ConnectionState::Live);
+        paused.paused = Some(4);
+        let state = reduce(Dashboard::default(), Action::Connection(paused.clone(), 1000.0));
         let state = reduce(state, Action::BridgeFailed("backend unavailable".into()));
-        assert_eq!(state.connection, Some(connecting));
+        assert_eq!(state.connection, Some(paused));
+        assert_eq!(state.connection_at, 1000.0);
+        assert_eq!(state.paused(), Some(4));
         assert_eq!(state.bridge_error.as_deref(), Some("backend unavailable"));
     }
 }

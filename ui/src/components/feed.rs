@@ -1,15 +1,19 @@
 use pressroom_protocol::{Event, EventKind};
 use yew::prelude::*;
 
+use crate::hooks::{ago, millis, use_now};
+
 #[derive(Properties, PartialEq)]
 pub struct FeedProps {
     /// Newest first.
     pub activity: Vec<Event>,
 }
 
-/// The live activity feed.
+/// The live activity feed: newest first, relative times that tick, keyed rows so only new ones
+/// render (and slide in).
 #[function_component]
 pub fn ActivityFeed(props: &FeedProps) -> Html {
+    let now = use_now(5000);
     html! {
         <section class="panel feed" aria-label="Recent activity">
             <h2>{"Recent activity"}</h2>
@@ -17,14 +21,14 @@ pub fn ActivityFeed(props: &FeedProps) -> Html {
                 <p class="empty">{"No activity yet — new job orders, books, covers and exports appear here as they happen."}</p>
             } else {
                 <ol data-testid="feed">
-                    { for props.activity.iter().map(feed_item) }
+                    { for props.activity.iter().map(|event| feed_item(event, now)) }
                 </ol>
             }
         </section>
     }
 }
 
-fn feed_item(event: &Event) -> Html {
+fn feed_item(event: &Event, now: f64) -> Html {
     let (class, icon) = match event.kind {
         // Glyphs every platform font has; the colour comes from the stylesheet.
         EventKind::BookCreated => ("book", "B"),
@@ -36,13 +40,14 @@ fn feed_item(event: &Event) -> Html {
         EventKind::Other(_) => ("other", "•"),
     };
     let time = event.at.map(local_time).unwrap_or_default();
+    let relative = event.at.map(|at| ago(now, millis(at))).unwrap_or_default();
     // Keyed by seq where the server sends one, so only new rows render.
     let key = event.seq.map(|seq| seq.to_string()).unwrap_or_else(|| format!("{}-{time}", describe(event)));
     html! {
         <li class={classes!("item", class)} key={key}>
             <span class="icon" aria-hidden="true">{icon}</span>
             <span class="what">{describe(event)}</span>
-            <time>{time}</time>
+            <time title={time}>{relative}</time>
         </li>
     }
 }

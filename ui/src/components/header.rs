@@ -1,57 +1,94 @@
 use pressroom_protocol::{ConnectionState, ConnectionView};
 use yew::prelude::*;
 
+use crate::hooks::use_now;
+
 #[derive(Properties, PartialEq)]
 pub struct HeaderProps {
     pub connection: Option<ConnectionView>,
+    /// When `connection` arrived (ms since the epoch), for the retry countdown.
+    pub connection_at: f64,
+    pub on_pause: Callback<()>,
+    pub on_reconnect: Callback<()>,
+    pub on_settings: Callback<()>,
 }
 
-/// Product name, the "Live" badge and the connection state in colour and words.
+/// Product name, the "Live" badge, the connection state in colour and words with its details,
+/// and the controls.
 #[function_component]
 pub fn Header(props: &HeaderProps) -> Html {
-    let (class, label, detail) = match &props.connection {
-        None => ("starting", "Starting", None),
-        Some(view) => {
-            let state = &view.state;
-            let class = match state {
-                ConnectionState::Live => "live",
-                ConnectionState::Connecting | ConnectionState::Reconnecting { .. } => "reconnecting",
-                ConnectionState::Polling { .. } | ConnectionState::AutoRefresh { .. } => "polling",
-                ConnectionState::Manual => "manual",
-                ConnectionState::Offline { .. } => "offline",
-            };
-            let detail = match state {
-                ConnectionState::Reconnecting { attempt, retry_in_ms } => {
-                    Some(format!("attempt {attempt}, next try in {} s", retry_in_ms.div_ceil(1000)))
-                }
-                ConnectionState::Polling { interval_s } => {
-                    Some(format!("real-time unavailable, refreshing every {interval_s} s"))
-                }
-                ConnectionState::AutoRefresh { interval_s } => {
-                    Some(format!("refreshing every {interval_s} s"))
-                }
-                ConnectionState::Offline { cached_at: Some(at) } => {
-                    Some(format!("showing cached data from {}", at.format("%H:%M")))
-                }
-                _ => None,
-            };
-            (class, state.label(), detail)
-        }
+    let now = use_now(500);
+    let view = props.connection.as_ref();
+    let state = view.map(|v| &v.state);
+    let class = match state {
+        None => "starting",
+        Some(ConnectionState::Live) => "live",
+        Some(ConnectionState::Connecting | ConnectionState::Reconnecting { .. }) => "reconnecting",
+        Some(ConnectionState::Polling { .. } | ConnectionState::AutoRefresh { .. }) => "polling",
+        Some(ConnectionState::Manual) => "manual",
+        Some(ConnectionState::Offline { .. }) => "offline",
     };
-    let live = matches!(props.connection.as_ref().map(|c| &c.state), Some(ConnectionState::Live));
+    let label = state.map_or("Starting", ConnectionState::label);
+    let detail = state.and_then(|state| match state {
+        ConnectionState::Reconnecting { attempt, retry_in_ms } => {
+            let left = (*retry_in_ms as f64 - (now - props.connection_at)).max(0.0);
+            Some(format!("attempt {attempt}, next try in {} s", (left / 1000.0).ceil() as u64))
+        }
+        ConnectionState::Polling { interval_s } => {
+            Some(format!("real-time unavailable, refreshing every {interval_s} s"))
+        }
+        ConnectionState::AutoRefresh { interval_s } => {
+            Some(format!("real-time off, refreshing every {interval_s} s"))
+        }
+        ConnectionState::Manual => Some("real-time and auto-refresh off".to_owned()),
+        ConnectionState::Offline { cached_at: Some(at) } => {
+            Some(format!("showing cached data from {}", at.with_timezone(&chrono::Local).format("%H:%M")))
+        }
+        _ => None,
+    });
+    let paused = view.and_then(|v| v.paused);
+    let live = state == Some(&ConnectionState::Live);
+    let (pause_label, pause_title) = match paused {
+        Some(_) => ("Resume", "Resume live updates (Space)"),
+        None => ("Pause", "Freeze the view (Space)"),
+    };
+    let click = |callback: &Callback<()>| {
+        let callback = callback.clone();
+        Callback::from(move |_: MouseEvent| callback.emit(()))
+    };
     html! {
         <header class="header">
             <div class="brand">
                 <span class="logo" aria-hidden="true">{"P"}</span>
                 <h1>{"Pressroom"}</h1>
-                <span class={classes!("live-badge", live.then_some("on"))}>{"Live"}</span>
+                <span class={classes!("live-badge", (live && paused.is_none()).then_some("on"))} data-testid="live-badge">
+                    {"Live"}
+                </span>
             </div>
-            <div class={classes!("status", class)} role="status" aria-live="polite">
-                <span class="dot" aria-hidden="true"></span>
-                <span data-testid="connection">{label}</span>
-                if let Some(detail) = detail {
-                    <span class="detail" data-testid="connection-detail">{detail}</span>
-                }
+            <div class="header-right">
+                <div class={classes!("status", class)} role="status" aria-live="polite">
+                    <span class="dot" aria-hidden="true"></span>
+                    <span class="label" data-testid="connection">{label}</span>
+                    if let Some(detail) = detail {
+                        <span class="detail" data-testid="connection-detail">{detail}</span>
+                    }
+                    if let Some(unseen) = paused {
+                        <span class="paused" data-testid="paused">
+                            {format!("Paused · {unseen} new {}", if unseen == 1 { "event" } else { "events" })}
+                        </span>
+                    }
+                </div>
+                <div class="controls">
+                    <button class="button" data-testid="pause" title={pause_title} onclick={click(&props.on_pause)}>
+                        {pause_label}
+                    </button>
+                    <button class="button" data-testid="reconnect" title="Reconnect now (R)" onclick={click(&props.on_reconnect)}>
+                        {"Reconnect"}
+                    </button>
+                    <button class="button icon" data-testid="open-settings" title="Settings (Ctrl+,)" aria-label="Settings" onclick={click(&props.on_settings)}>
+                        {"⚙"}
+                    </button>
+                </div>
             </div>
         </header>
     }

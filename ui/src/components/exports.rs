@@ -1,0 +1,173 @@
+use chrono::{DateTime, Utc};
+use pressroom_protocol::{Event, EventKind, ExportStatusCounts};
+use yew::prelude::*;
+
+use crate::hooks::{ago, millis, use_now};
+
+#[derive(Properties, PartialEq)]
+pub struct ExportsProps {
+    pub counts: ExportStatusCounts,
+    /// The feed, newest first: the exports shown are the ones it mentions.
+    pub activity: Vec<Event>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportItem {
+    pub id: i64,
+    pub job_order_id: Option<i64>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub failed: Option<String>,
+    pub done: bool,
+}
+
+/// The exports the feed mentions, by latest status: (in progress, completed, failed), newest first.
+pub fn exports(activity: &[Event]) -> (Vec<ExportItem>, Vec<ExportItem>, Vec<ExportItem>) {
+    let mut items: Vec<ExportItem> = Vec::new();
+    for event in activity.iter().rev() {
+        let Some(id) = event.int("id") else { continue };
+        let index = match items.iter().position(|item| item.id == id) {
+            Some(index) => index,
+            None => {
+                if !matches!(
+                    event.kind,
+                    EventKind::PrintExportStarted
+                        | EventKind::PrintExportCompleted
+                        | EventKind::PrintExportFailed
+                ) {
+                    continue;
+                }
+                items.push(ExportItem {
+                    id,
+                    job_order_id: event.int("job_order_id"),
+                    started_at: None,
+                    finished_at: None,
+                    failed: None,
+                    done: false,
+                });
+                items.len() - 1
+            }
+        };
+        let item = &mut items[index];
+        match event.kind {
+            EventKind::PrintExportStarted => item.started_at = event.at,
+            EventKind::PrintExportCompleted => {
+                item.done = true;
+                item.finished_at = event.at;
+            }
+            EventKind::PrintExportFailed => {
+                item.failed = Some(event.str("reason").unwrap_or("no reason given").to_owned());
+                item.finished_at = event.at;
+            }
+            _ => {}
+        }
+    }
+    items.reverse();
+    let running = items.iter().filter(|i| !i.done && i.failed.is_none()).cloned().collect();
+    let completed = items.iter().filter(|i| i.done).cloned().collect();
+    let failed = items.iter().filter(|i| i.failed.is_some()).cloned().collect();
+    (running, completed, failed)
+}
+
+/// Print exports: running (with elapsed time), recently completed, failed with the reason.
+#[function_component]
+pub fn Exports(props: &ExportsProps) -> Html {
+    let now = use_now(1000);
+    let (running, completed, failed) = exports(&props.activity);
+    let c = props.counts;
+    let elapsed = |item: &ExportItem| match item.started_at {
+        Some(at) => {
+            let seconds = ((now - millis(at)) / 1000.0).max(0.0) as u64;
+            format!("{}:{:02}", seconds / 60, seconds % 60)
+        }
+        None => "—".to_owned(),
+    };
+    let when = |item: &ExportItem| item.finished_at.map(|at| ago(now, millis(at))).unwrap_or_default();
+    let order = |item: &ExportItem| item.job_order_id.map(|j| format!("job order #{j}")).unwrap_or_default();
+    html! {
+        <section class="panel exports" aria-label="Print exports">
+            <div class="panel-head">
+                <h2>{"Print exports"}</h2>
+                <div class="chips">
+                    <span class="chip running" data-testid="exports-started">{format!("{} running", c.started)}</span>
+                    <span class="chip completed" data-testid="exports-completed">{format!("{} completed", c.completed)}</span>
+                    <span class="chip failed" data-testid="exports-failed">{format!("{} failed", c.failed)}</span>
+                </div>
+            </div>
+            <div class="export-columns">
+                <div>
+                    <h3>{"In progress"}</h3>
+                    <ul data-testid="exports-running">
+                        { for running.iter().take(6).map(|item| html! {
+                            <li key={item.id} class="export running">
+                                <span class="spinner" aria-hidden="true"></span>
+                                <span class="what">{format!("Export #{}", item.id)}<small>{order(item)}</small></span>
+                                <time>{elapsed(item)}</time>
+                            </li>
+                        }) }
+                        if running.is_empty() { <li class="empty">{"Nothing printing right now"}</li> }
+                    </ul>
+                </div>
+                <div>
+                    <h3>{"Recently completed"}</h3>
+                    <ul>
+                        { for completed.iter().take(6).map(|item| html! {
+                            <li key={item.id} class="export completed">
+                                <span class="tick" aria-hidden="true">{"✓"}</span>
+                                <span class="what">{format!("Export #{}", item.id)}<small>{order(item)}</small></span>
+                                <time>{when(item)}</time>
+                            </li>
+                        }) }
+                        if completed.is_empty() { <li class="empty">{"None yet"}</li> }
+                    </ul>
+                </div>
+                <div>
+                    <h3>{"Failed"}</h3>
+                    <ul data-testid="exports-failed-list">
+                        { for failed.iter().take(6).map(|item| html! {
+                            <li key={item.id} class="export failed">
+                                <span class="cross" aria-hidden="true">{"!"}</span>
+                                <span class="what">
+                                    {format!("Export #{}", item.id)}
+                                    <small class="reason">{item.failed.clone().unwrap_or_default()}</small>
+                                </span>
+                                <time>{when(item)}</time>
+                            </li>
+                        }) }
+                        if failed.is_empty() { <li class="empty">{"No failures"}</li> }
+                    </ul>
+                </div>
+            </div>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(kind: EventKind, data: serde_json::Value) -> Event {
+        Event::new(kind, data)
+    }
+
+    #[test]
+    fn a_status_change_moves_the_export() {
+        // Newest first, as the feed holds them.
+        let feed = vec![
+            event(EventKind::PrintExportFailed, json!({"id": 2, "job_order_id": 8, "reason": "bleed"})),
+            event(EventKind::PrintExportCompleted, json!({"id": 1, "job_order_id": 7})),
+            event(EventKind::PrintExportStarted, json!({"id": 3, "job_order_id": 9})),
+            event(EventKind::PrintExportStarted, json!({"id": 2, "job_order_id": 8})),
+            event(EventKind::PrintExportStarted, json!({"id": 1, "job_order_id": 7})),
+            event(EventKind::JobOrderCreated, json!({"id": 1})),
+        ];
+        let (running, completed, failed) = exports(&feed);
+        assert_eq!(running.iter().map(|i| i.id).collect::<Vec<_>>(), [3]);
+        assert_eq!(completed.iter().map(|i| i.id).collect::<Vec<_>>(), [1]);
+        assert_eq!(
+            failed.iter().map(|i| (i.id, i.failed.clone())).collect::<Vec<_>>(),
+            [(2, Some("bleed".into()))]
+        );
+    }
+}

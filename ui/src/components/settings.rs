@@ -1,0 +1,218 @@
+use std::collections::BTreeMap;
+
+use pressroom_protocol::settings::{SettingsPatch, SettingsView, Theme};
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use crate::bridge;
+
+#[derive(Properties, PartialEq)]
+pub struct SettingsProps {
+    pub settings: SettingsView,
+    pub on_close: Callback<()>,
+    pub on_saved: Callback<SettingsView>,
+}
+
+/// The form's values as typed; numbers stay text until the backend validates them.
+#[derive(Clone, PartialEq)]
+struct Form {
+    hub_url: String,
+    token: String,
+    token_touched: bool,
+    channel: String,
+    snapshot_path: String,
+    realtime: bool,
+    auto_refresh: bool,
+    refresh_interval_s: String,
+    frame_window_ms: String,
+    notify_job_orders: bool,
+    notify_failed_exports: bool,
+    theme: Theme,
+}
+
+impl Form {
+    fn from(view: &SettingsView) -> Self {
+        Form {
+            hub_url: view.hub_url.clone(),
+            token: String::new(),
+            token_touched: false,
+            channel: view.channel.clone(),
+            snapshot_path: view.snapshot_path.clone(),
+            realtime: view.realtime,
+            auto_refresh: view.auto_refresh,
+            refresh_interval_s: view.refresh_interval_s.to_string(),
+            frame_window_ms: view.frame_window_ms.to_string(),
+            notify_job_orders: view.notify_job_orders,
+            notify_failed_exports: view.notify_failed_exports,
+            theme: view.theme,
+        }
+    }
+
+    /// The change to send; numbers that are not numbers are sent as -1 so the backend names them.
+    fn patch(&self) -> SettingsPatch {
+        let number = |text: &str| text.trim().parse::<i64>().unwrap_or(-1);
+        SettingsPatch {
+            hub_url: Some(self.hub_url.clone()),
+            token: self.token_touched.then(|| self.token.clone()),
+            channel: Some(self.channel.clone()),
+            snapshot_path: Some(self.snapshot_path.clone()),
+            realtime: Some(self.realtime),
+            auto_refresh: Some(self.auto_refresh),
+            refresh_interval_s: Some(number(&self.refresh_interval_s)),
+            frame_window_ms: Some(number(&self.frame_window_ms)),
+            notify_job_orders: Some(self.notify_job_orders),
+            notify_failed_exports: Some(self.notify_failed_exports),
+            theme: Some(self.theme),
+        }
+    }
+}
+
+/// Everything the backend lets the user set, validated by the backend: a refused change keeps
+/// the panel open with each error beside its field.
+#[function_component]
+pub fn SettingsPanel(props: &SettingsProps) -> Html {
+    let form = use_state(|| Form::from(&props.settings));
+    let errors = use_state(BTreeMap::<String, String>::new);
+    let saving = use_state(|| false);
+
+    let text = |edit: fn(&mut Form, String)| {
+        let form = form.clone();
+        Callback::from(move |e: InputEvent| {
+            let mut next = (*form).clone();
+            edit(&mut next, e.target_unchecked_into::<HtmlInputElement>().value());
+            form.set(next);
+        })
+    };
+    let check = |edit: fn(&mut Form, bool)| {
+        let form = form.clone();
+        Callback::from(move |e: Event| {
+            let mut next = (*form).clone();
+            edit(&mut next, e.target_unchecked_into::<HtmlInputElement>().checked());
+            form.set(next);
+        })
+    };
+    let on_theme = {
+        let form = form.clone();
+        Callback::from(move |e: Event| {
+            let mut next = (*form).clone();
+            next.theme = match e.target_unchecked_into::<HtmlSelectElement>().value().as_str() {
+                "light" => Theme::Light,
+                "dark" => Theme::Dark,
+                _ => Theme::System,
+            };
+            form.set(next);
+        })
+    };
+    let on_submit = {
+        let (form, errors, saving) = (form.clone(), errors.clone(), saving.clone());
+        let (on_saved, on_close) = (props.on_saved.clone(), props.on_close.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let patch = form.patch();
+            let (errors, saving, on_saved, on_close) =
+                (errors.clone(), saving.clone(), on_saved.clone(), on_close.clone());
+            saving.set(true);
+            wasm_bindgen_futures::spawn_local(async move {
+                match bridge::update_settings(&patch).await {
+                    Ok(view) => {
+                        errors.set(BTreeMap::new());
+                        on_saved.emit(view);
+                        on_close.emit(());
+                    }
+                    Err(refused) => {
+                        let mut fields = refused.fields;
+                        if fields.is_empty() {
+                            fields.insert("form".to_owned(), refused.message);
+                        }
+                        errors.set(fields);
+                    }
+                }
+                saving.set(false);
+            });
+        })
+    };
+    let close = {
+        let on_close = props.on_close.clone();
+        Callback::from(move |_: MouseEvent| on_close.emit(()))
+    };
+    let error = |field: &str| -> Html {
+        match errors.get(field) {
+            Some(message) => {
+                html! { <span class="field-error" data-testid={format!("error-{field}")}>{message}</span> }
+            }
+            None => html! {},
+        }
+    };
+    let invalid = |field: &str| errors.contains_key(field).then_some("invalid");
+    let f = &*form;
+    html! {
+        <div class="overlay" role="dialog" aria-modal="true" aria-label="Settings">
+            <form class="settings" onsubmit={on_submit} data-testid="settings">
+                <div class="panel-head">
+                    <h2>{"Settings"}</h2>
+                    <button type="button" class="button icon" aria-label="Close" onclick={close.clone()}>{"×"}</button>
+                </div>
+                <fieldset>
+                    <legend>{"Connection"}</legend>
+                    <label class={classes!(invalid("hub_url"))}>{"Hub URL"}
+                        <input data-testid="hub-url" value={f.hub_url.clone()} oninput={text(|f, v| f.hub_url = v)}
+                               placeholder="wss://example.com/cable" spellcheck="false" />
+                        {error("hub_url")}
+                    </label>
+                    <label>{"Token"}
+                        <input type="password" value={f.token.clone()} autocomplete="off"
+                               placeholder={if props.settings.token_set { "•••••• (set; type to replace, clear to remove)" } else { "none" }}
+                               oninput={text(|f, v| { f.token = v; f.token_touched = true; })} />
+                    </label>
+                    <div class="row">
+                        <label class={classes!(invalid("channel"))}>{"Channel"}
+                            <input value={f.channel.clone()} oninput={text(|f, v| f.channel = v)} />
+                            {error("channel")}
+                        </label>
+                        <label class={classes!(invalid("snapshot_path"))}>{"Snapshot path"}
+                            <input value={f.snapshot_path.clone()} oninput={text(|f, v| f.snapshot_path = v)} />
+                            {error("snapshot_path")}
+                        </label>
+                    </div>
+                </fieldset>
+                <fieldset>
+                    <legend>{"Updates"}</legend>
+                    <label class="toggle"><input type="checkbox" data-testid="realtime" checked={f.realtime}
+                        onchange={check(|f, v| f.realtime = v)} />{"Real-time updates"}</label>
+                    <label class="toggle"><input type="checkbox" data-testid="auto-refresh" checked={f.auto_refresh}
+                        onchange={check(|f, v| f.auto_refresh = v)} />{"Auto-refresh (and polling when real-time fails)"}</label>
+                    <div class="row">
+                        <label class={classes!(invalid("refresh_interval_s"))}>{"Refresh every (s)"}
+                            <input inputmode="numeric" data-testid="refresh-interval" value={f.refresh_interval_s.clone()}
+                                   oninput={text(|f, v| f.refresh_interval_s = v)} />
+                            {error("refresh_interval_s")}
+                        </label>
+                        <label class={classes!(invalid("frame_window_ms"))}>{"Frame window (ms)"}
+                            <input inputmode="numeric" value={f.frame_window_ms.clone()} oninput={text(|f, v| f.frame_window_ms = v)} />
+                            {error("frame_window_ms")}
+                        </label>
+                    </div>
+                </fieldset>
+                <fieldset>
+                    <legend>{"Notifications and look"}</legend>
+                    <label class="toggle"><input type="checkbox" checked={f.notify_job_orders}
+                        onchange={check(|f, v| f.notify_job_orders = v)} />{"New job orders"}</label>
+                    <label class="toggle"><input type="checkbox" checked={f.notify_failed_exports}
+                        onchange={check(|f, v| f.notify_failed_exports = v)} />{"Failed exports"}</label>
+                    <label>{"Theme"}
+                        <select onchange={on_theme}>
+                            <option value="system" selected={f.theme == Theme::System}>{"Follow the system"}</option>
+                            <option value="light" selected={f.theme == Theme::Light}>{"Light"}</option>
+                            <option value="dark" selected={f.theme == Theme::Dark}>{"Dark"}</option>
+                        </select>
+                    </label>
+                </fieldset>
+                {error("form")}
+                <div class="actions">
+                    <button type="button" class="button" onclick={close}>{"Cancel"}</button>
+                    <button type="submit" class="button primary" data-testid="save-settings" disabled={*saving}>{"Save"}</button>
+                </div>
+            </form>
+        </div>
+    }
+}
