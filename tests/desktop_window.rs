@@ -5,8 +5,16 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use fantoccini::Locator;
 use serde_json::json;
 use support::{AppWindow, TestHub, PROMPTLY};
+
+/// Replaces the text of the input with `data-testid`.
+async fn fill(window: &AppWindow, test_id: &str, text: &str) {
+    let input = window.client.find(Locator::Css(&format!("[data-testid='{test_id}']"))).await.expect(test_id);
+    input.clear().await.unwrap();
+    input.send_keys(text).await.unwrap();
+}
 
 /// The job-order total in the cache file, if a view has been saved.
 async fn cached_job_orders(data_dir: &std::path::Path) -> Option<u64> {
@@ -33,7 +41,7 @@ async fn a_launch_without_the_hub_shows_the_cached_view() {
         )
         .await;
     }
-    window.wait_for("total-job_orders", "3", |t| t == "3").await;
+    window.wait_total("job_orders", 3).await;
     // The cache is written once changes settle (about a second): wait for it, then quit.
     let deadline = Instant::now() + PROMPTLY;
     while cached_job_orders(data_dir.path()).await != Some(3) {
@@ -46,8 +54,13 @@ async fn a_launch_without_the_hub_shows_the_cached_view() {
     // The hub is gone now: the relaunched app shows what it last knew, labelled as cached.
     let window = AppWindow::launch_in(data_dir.path(), &[("PRESSROOM_HUB_URL", &cable_url)]).await;
     window.wait_for("connection", "Offline", |t| t == "Offline").await;
-    assert_eq!(window.total("job_orders").await, 3);
-    assert_eq!(window.total("books").await, 1);
+    window
+        .wait_for("offline-banner", "the offline banner", |t| {
+            t.starts_with("Offline — showing the data cached at")
+        })
+        .await;
+    window.wait_total("job_orders", 3).await;
+    window.wait_total("books", 1).await;
     let detail =
         window.wait_for("connection-detail", "the cached time", |t| t.contains("cached data from")).await;
     assert!(detail.starts_with("showing cached data from"), "{detail}");
@@ -61,17 +74,7 @@ async fn two_windows_share_one_connection() {
     let window = AppWindow::launch(&[("PRESSROOM_HUB_URL", &cable_url)]).await;
     window.wait_for("connection", "Live", |t| t == "Live").await;
     let first = window.client.window().await.unwrap();
-    let label: String = window
-        .client
-        .execute_async(
-            "const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke('new_window').then(done, e => done('error: ' + JSON.stringify(e)));",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let label = window.invoke("new_window", json!({})).await.unwrap().as_str().unwrap().to_owned();
     assert!(label.starts_with("dashboard-"), "{label}");
     // The new window appears among the session's windows.
     let deadline = Instant::now() + PROMPTLY;
@@ -87,9 +90,9 @@ async fn two_windows_share_one_connection() {
     window.wait_for("connection", "Live", |t| t == "Live").await;
 
     hub.post("/api/job_orders", json!({"customer": "Both", "quantity": 2, "book_title": "Dune"})).await;
-    window.wait_for("total-job_orders", "1", |t| t == "1").await;
+    window.wait_total("job_orders", 1).await;
     window.client.switch_to_window(first).await.unwrap();
-    window.wait_for("total-job_orders", "1", |t| t == "1").await;
+    window.wait_total("job_orders", 1).await;
     assert_eq!(hub.hub.cable_connections(), 1, "one connection serves both windows");
     window.close().await;
     hub.stop().await;
@@ -106,27 +109,23 @@ async fn changing_the_hub_url_in_settings_reconnects() {
     }
     let window = AppWindow::launch(&[("PRESSROOM_HUB_URL", &first.hub.cable_url())]).await;
     window.wait_for("connection", "Live", |t| t == "Live").await;
-    assert_eq!(window.total("job_orders").await, 0);
+    window.wait_total("job_orders", 0).await;
 
-    let script = "const done = arguments[arguments.length - 1];
-        window.__TAURI__.core.invoke('update_settings', { patch: arguments[0] })
-          .then(v => done({ ok: v }), e => done({ err: e }));";
-    let refused = window
-        .client
-        .execute_async(script, vec![json!({"hub_url": "http://wrong", "refresh_interval_s": 0})])
-        .await
-        .unwrap();
-    assert_eq!(refused["err"]["kind"], "invalid_settings", "{refused}");
-    assert!(
-        refused["err"]["fields"]["hub_url"].is_string()
-            && refused["err"]["fields"]["refresh_interval_s"].is_string()
-    );
-    assert_eq!(window.total("job_orders").await, 0, "a refused change changes nothing");
+    // Through the settings panel, as a person would. A refused change is explained next to
+    // each field and changes nothing.
+    window.click("open-settings").await;
+    fill(&window, "hub-url", "http://wrong").await;
+    fill(&window, "refresh-interval", "0").await;
+    window.click("save-settings").await;
+    window.wait_for("error-hub_url", "an error", |t| t.contains("ws://")).await;
+    window.wait_for("error-refresh_interval_s", "an error", |t| t.contains("between 1 and 3600")).await;
+    let stored = window.invoke("settings", json!({})).await.unwrap();
+    assert_eq!(stored["hub_url"], first.hub.cable_url(), "the old value is kept");
 
-    let accepted =
-        window.client.execute_async(script, vec![json!({"hub_url": second.hub.cable_url()})]).await.unwrap();
-    assert_eq!(accepted["ok"]["hub_url"], second.hub.cable_url());
-    window.wait_for("total-job_orders", "2", |t| t == "2").await;
+    fill(&window, "hub-url", &second.hub.cable_url()).await;
+    fill(&window, "refresh-interval", "10").await;
+    window.click("save-settings").await;
+    window.wait_total("job_orders", 2).await;
     window.wait_for("connection", "Live", |t| t == "Live").await;
     window.close().await;
     first.stop().await;

@@ -16,7 +16,7 @@ async fn a_new_job_order_grows_the_total_in_the_window() {
     hub.post("/api/job_orders", json!({"customer": "Acme", "quantity": 25, "book_title": "Dune"})).await;
     let expected = (before + 1).to_string();
     window.wait_for("total-job_orders", &expected, |t| t.trim() == expected).await;
-    assert_eq!(window.total("books").await, 1, "the new title created one book");
+    window.wait_total("books", 1).await;
 
     window.close().await;
     hub.stop().await;

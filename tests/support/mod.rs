@@ -126,7 +126,13 @@ impl AppWindow {
         }
     }
 
-    /// The number shown in a total card.
+    /// Waits until a total card shows exactly `value` (counts animate towards their value).
+    pub async fn wait_total(&self, key: &str, value: u64) {
+        let expected = value.to_string();
+        self.wait_for(&format!("total-{key}"), &expected, |t| t.trim().replace(',', "") == expected).await;
+    }
+
+    /// The number shown in a total card (while it counts up, a step on the way).
     pub async fn total(&self, key: &str) -> u64 {
         let text = self
             .wait_for(&format!("total-{key}"), "a number", |t| {
@@ -134,6 +140,35 @@ impl AppWindow {
             })
             .await;
         text.trim().replace(',', "").parse().unwrap()
+    }
+
+    /// Invokes a backend command from the page, as the dashboard does; `Err` carries the
+    /// backend's serialised error.
+    pub async fn invoke(
+        &self,
+        command: &str,
+        args: serde_json::Value,
+    ) -> Result<serde_json::Value, serde_json::Value> {
+        let script = "const done = arguments[arguments.length - 1];
+            window.__TAURI__.core.invoke(arguments[0], arguments[1]).then(v => done({ ok: v ?? null }), e => done({ err: e }));";
+        let answer =
+            self.client.execute_async(script, vec![json!(command), args]).await.expect("the script runs");
+        match answer.get("err") {
+            Some(error) => Err(error.clone()),
+            None => Ok(answer["ok"].clone()),
+        }
+    }
+
+    /// Changes settings through the backend's command.
+    pub async fn settings(&self, patch: serde_json::Value) -> serde_json::Value {
+        self.invoke("update_settings", json!({ "patch": patch })).await.expect("the settings are valid")
+    }
+
+    /// Clicks the element with `data-testid`.
+    pub async fn click(&self, test_id: &str) {
+        let element =
+            self.client.find(Locator::Css(&format!("[data-testid='{test_id}']"))).await.expect(test_id);
+        element.click().await.expect("clickable");
     }
 
     /// Saves a screenshot of the window as a PNG.
