@@ -164,6 +164,12 @@ impl AppWindow {
         self.invoke("update_settings", json!({ "patch": patch })).await.expect("the settings are valid")
     }
 
+    /// The class attribute of the element with `data-testid`.
+    pub async fn class_of(&self, test_id: &str) -> String {
+        let element = self.client.find(Locator::Css(&format!("[data-testid='{test_id}']"))).await.expect(test_id);
+        element.attr("class").await.unwrap().unwrap_or_default()
+    }
+
     /// Clicks the element with `data-testid`.
     pub async fn click(&self, test_id: &str) {
         let element =
