@@ -16,7 +16,8 @@ async fn socket_only(window: &AppWindow) {
 }
 
 async fn order(hub: &TestHub, n: u32) {
-    hub.post("/api/job_orders", json!({"customer": format!("c{n}"), "quantity": 1, "book_title": "Dune"})).await;
+    hub.post("/api/job_orders", json!({"customer": format!("c{n}"), "quantity": 1, "book_title": "Dune"}))
+        .await;
 }
 
 /// Saves a screenshot into docs/ when `PRESSROOM_SCREENSHOTS` names the folder (the README's
@@ -31,7 +32,8 @@ async fn screenshot(window: &AppWindow, name: &str) {
 async fn the_state_goes_reconnecting_when_the_hub_stops_and_live_with_its_totals_when_it_returns() {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("hub.sqlite3").to_string_lossy().into_owned();
-    let hub = pressroom_hub::Hub::new("127.0.0.1:0".parse().unwrap(), database.clone()).start().await.unwrap();
+    let hub =
+        pressroom_hub::Hub::new("127.0.0.1:0".parse().unwrap(), database.clone()).start().await.unwrap();
     let addr = hub.addr;
     let window = AppWindow::launch(&[("PRESSROOM_HUB_URL", &hub.cable_url())]).await;
     socket_only(&window).await;

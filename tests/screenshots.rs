@@ -32,7 +32,9 @@ async fn make_the_readme_screenshots() {
 
     let data_dir = tempfile::tempdir().unwrap();
     let window = AppWindow::launch_in(data_dir.path(), &[("PRESSROOM_HUB_URL", &hub.cable_url())]).await;
-    window.settings(json!({"theme": "light", "notify_job_orders": false, "notify_failed_exports": false})).await;
+    window
+        .settings(json!({"theme": "light", "notify_job_orders": false, "notify_failed_exports": false}))
+        .await;
     window.wait_for("connection", "Live", |t| t == "Live").await;
     tokio::time::sleep(Duration::from_secs(6)).await; // a few live events, and the counters settled
     window.screenshot(&docs.join("screenshot.png")).await;
@@ -45,7 +47,8 @@ async fn make_the_readme_screenshots() {
     trickle.cancel();
     hub.stop().await.unwrap();
 
-    let window = AppWindow::launch_in(data_dir.path(), &[("PRESSROOM_HUB_URL", "ws://127.0.0.1:9/cable")]).await;
+    let window =
+        AppWindow::launch_in(data_dir.path(), &[("PRESSROOM_HUB_URL", "ws://127.0.0.1:9/cable")]).await;
     window.wait_for("connection", "Offline", |t| t == "Offline").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     window.screenshot(&docs.join("screenshot-offline.png")).await;

@@ -166,7 +166,8 @@ impl AppWindow {
 
     /// The class attribute of the element with `data-testid`.
     pub async fn class_of(&self, test_id: &str) -> String {
-        let element = self.client.find(Locator::Css(&format!("[data-testid='{test_id}']"))).await.expect(test_id);
+        let element =
+            self.client.find(Locator::Css(&format!("[data-testid='{test_id}']"))).await.expect(test_id);
         element.attr("class").await.unwrap().unwrap_or_default()
     }
 

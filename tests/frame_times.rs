@@ -1,0 +1,64 @@
+//! Measures how the real window keeps up under a flood: the hub generates 200 events/s, the
+//! frame window is at its 50 ms minimum (20 frames/s), and the page records its own frame times
+//! with requestAnimationFrame (WebKitGTK has no Long Tasks API). A benchmark, not a test: it is
+//! ignored by default and its numbers are recorded in docs/ui.md.
+//!
+//! ```sh
+//! xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
+//!   cargo test --release --test frame_times -- --ignored --nocapture
+//! ```
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use support::AppWindow;
+use tokio_util::sync::CancellationToken;
+
+const RECORD: &str = "
+    window.__frames = [];
+    let last = performance.now();
+    const tick = (now) => { window.__frames.push(now - last); last = now; requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: run by hand, record the numbers in docs/ui.md"]
+async fn frame_times_under_a_flood() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("hub.sqlite3").to_string_lossy().into_owned();
+    let hub = pressroom_hub::Hub::new("127.0.0.1:0".parse().unwrap(), database).start().await.unwrap();
+    let window = AppWindow::launch(&[("PRESSROOM_HUB_URL", &hub.cable_url())]).await;
+    window
+        .settings(json!({"frame_window_ms": 50, "notify_job_orders": false, "notify_failed_exports": false}))
+        .await;
+    window.wait_for("connection", "Live", |t| t == "Live").await;
+
+    let flood = CancellationToken::new();
+    tokio::spawn(pressroom_hub::demo::run(hub.domain.clone(), 200.0, flood.clone()));
+    tokio::time::sleep(Duration::from_secs(3)).await; // warming up under load
+    window.client.execute(RECORD, vec![]).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(15)).await; // the measured period
+    let frames: Vec<f64> =
+        serde_json::from_value(window.client.execute("return window.__frames;", vec![]).await.unwrap())
+            .unwrap();
+    flood.cancel();
+    let shown = window.total("job_orders").await;
+
+    let mut sorted = frames.clone();
+    sorted.sort_by(f64::total_cmp);
+    let pct = |p: f64| sorted[((sorted.len() - 1) as f64 * p) as usize];
+    let long = frames.iter().filter(|f| **f > 50.0).count();
+    println!(
+        "frames {} in 15 s ({:.1}/s); frame time p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms; \
+         frames over 50 ms: {long}; job orders shown {shown}",
+        frames.len(),
+        frames.len() as f64 / 15.0,
+        pct(0.5),
+        pct(0.95),
+        pct(0.99),
+        sorted.last().unwrap(),
+    );
+    window.close().await;
+    hub.stop().await.unwrap();
+}
