@@ -159,7 +159,7 @@ async fn the_dashboard_renders_and_updates_in_chromium() {
         }
     };
     let wait = |id: &'static str, want: String| {
-        let text = text.clone();
+        let text = &text;
         async move {
             let deadline = Instant::now() + Duration::from_secs(30);
             loop {
