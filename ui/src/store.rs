@@ -11,6 +11,25 @@ use yew::Reducible;
 
 pub use pressroom_protocol::view::FEED_LIMIT as ACTIVITY_LIMIT;
 
+/// The feed, shared by the panels that show it: cloning is a pointer copy, and two are equal
+/// only when they are the same list, so a frame that brings no new item re-renders no panel.
+#[derive(Debug, Clone, Default)]
+pub struct Activity(Rc<Vec<Event>>);
+
+impl PartialEq for Activity {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::ops::Deref for Activity {
+    type Target = [Event];
+
+    fn deref(&self) -> &[Event] {
+        &self.0
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dashboard {
     /// `None` until the backend has answered.
@@ -20,7 +39,7 @@ pub struct Dashboard {
     pub totals: Totals,
     pub exports: ExportStatusCounts,
     /// Newest first.
-    pub activity: Vec<Event>,
+    pub activity: Activity,
     pub volume: JobOrderVolume,
     pub settings: Option<SettingsView>,
     /// The last failure talking to the backend, shown until the next good answer.
@@ -66,14 +85,16 @@ impl Dashboard {
         if let Some(volume) = frame.job_order_volume {
             self.volume = volume;
         }
-        if frame.reset_activity {
-            self.activity = frame.new_activity;
-        } else if !frame.new_activity.is_empty() {
+        if frame.reset_activity || !frame.new_activity.is_empty() {
             let mut activity = frame.new_activity;
-            activity.append(&mut self.activity);
-            self.activity = activity;
+            if !frame.reset_activity {
+                activity.extend(
+                    self.activity.iter().take(ACTIVITY_LIMIT.saturating_sub(activity.len())).cloned(),
+                );
+            }
+            activity.truncate(ACTIVITY_LIMIT);
+            self.activity = Activity(Rc::new(activity));
         }
-        self.activity.truncate(ACTIVITY_LIMIT);
     }
 
     pub fn paused(&self) -> Option<u64> {
@@ -112,13 +133,13 @@ mod tests {
         );
         assert_eq!(state.connection, Some(ConnectionView::new(ConnectionState::Live)));
         assert_eq!(state.totals.job_orders, 3);
-        assert_eq!(state.activity, vec![event(2), event(1)]);
+        assert_eq!(&state.activity[..], [event(2), event(1)]);
         assert_eq!(state.bridge_error, None);
     }
 
     #[test]
     fn frames_set_exact_totals_and_prepend_new_items() {
-        let state = Dashboard { activity: vec![event(1)], ..Default::default() };
+        let state = Dashboard { activity: Activity(Rc::new(vec![event(1)])), ..Default::default() };
         let frame = Frame {
             totals: Totals { job_orders: 3, ..Default::default() },
             new_activity: vec![event(3), event(2)],
@@ -126,14 +147,14 @@ mod tests {
         };
         let state = reduce(state, Action::Frame(frame));
         assert_eq!(state.totals.job_orders, 3);
-        assert_eq!(state.activity, vec![event(3), event(2), event(1)]);
+        assert_eq!(&state.activity[..], [event(3), event(2), event(1)]);
     }
 
     #[test]
     fn a_reset_frame_replaces_the_feed_and_the_feed_is_bounded() {
         let many: Vec<Event> = (0..(ACTIVITY_LIMIT as i64 + 10)).map(event).collect();
         let state = reduce(
-            Dashboard { activity: vec![event(-1)], ..Default::default() },
+            Dashboard { activity: Activity(Rc::new(vec![event(-1)])), ..Default::default() },
             Action::Frame(Frame { new_activity: many, reset_activity: true, ..Default::default() }),
         );
         assert_eq!(state.activity.len(), ACTIVITY_LIMIT);
@@ -148,8 +169,10 @@ mod tests {
             Dashboard::default(),
             Action::Frame(Frame { job_order_volume: Some(volume.clone()), ..Default::default() }),
         );
+        let before = state.activity.clone();
         let state = reduce(state, Action::Frame(Frame::default()));
         assert_eq!(state.volume, volume);
+        assert_eq!(state.activity, before, "no new item, the same feed: its panels do not re-render");
     }
 
     #[test]

@@ -2,13 +2,15 @@ use chrono::{DateTime, Utc};
 use pressroom_protocol::{Event, EventKind, ExportStatusCounts};
 use yew::prelude::*;
 
+use crate::store::Activity;
+
 use crate::hooks::{ago, millis, use_now};
 
 #[derive(Properties, PartialEq)]
 pub struct ExportsProps {
     pub counts: ExportStatusCounts,
     /// The feed, newest first: the exports shown are the ones it mentions.
-    pub activity: Vec<Event>,
+    pub activity: Activity,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,12 +1,14 @@
 use pressroom_protocol::{Event, EventKind};
 use yew::prelude::*;
 
+use crate::store::Activity;
+
 use crate::hooks::{ago, millis, use_now};
 
 #[derive(Properties, PartialEq)]
 pub struct FeedProps {
     /// Newest first.
-    pub activity: Vec<Event>,
+    pub activity: Activity,
 }
 
 /// The live activity feed: newest first, relative times that tick, keyed rows so only new ones

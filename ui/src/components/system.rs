@@ -1,12 +1,14 @@
 use pressroom_protocol::Event;
 use yew::prelude::*;
 
+use crate::store::Activity;
+
 use crate::hooks::{ago, millis, use_now};
 
 #[derive(Properties, PartialEq)]
 pub struct SystemProps {
     /// Newest first.
-    pub activity: Vec<Event>,
+    pub activity: Activity,
     pub exports_running: u64,
 }
 
