@@ -10,6 +10,8 @@ async fn a_new_job_order_grows_the_total_in_the_window() {
     let hub = TestHub::start().await;
     let cable_url = hub.hub.cable_url();
     let window = AppWindow::launch(&[("PRESSROOM_HUB_URL", &cable_url)]).await;
+    // No polling and no auto-refresh: only the socket can deliver the new total.
+    window.settings(json!({"realtime": true, "auto_refresh": false})).await;
 
     window.wait_for("connection", "Live", |t| t == "Live").await;
     let before = window.total("job_orders").await;
