@@ -34,9 +34,20 @@ async fn frame_times_under_a_flood() {
         .await;
     window.wait_for("connection", "Live", |t| t == "Live").await;
 
+    // PRESSROOM_FLOOD_RATE=0 measures the idle page, for comparison.
+    let rate: f64 = std::env::var("PRESSROOM_FLOOD_RATE").ok().and_then(|r| r.parse().ok()).unwrap_or(200.0);
     let flood = CancellationToken::new();
-    tokio::spawn(pressroom_hub::demo::run(hub.domain.clone(), 200.0, flood.clone()));
+    if rate > 0.0 {
+        tokio::spawn(pressroom_hub::demo::run(hub.domain.clone(), rate, flood.clone()));
+    }
     tokio::time::sleep(Duration::from_secs(3)).await; // warming up under load
+    if std::env::var_os("PRESSROOM_NO_MOTION").is_some() {
+        // For comparison: the same page with every CSS animation and transition off.
+        let style = "const s = document.createElement('style'); \
+            s.textContent = '*, *::before { animation: none !important; transition: none !important; }'; \
+            document.head.appendChild(s);";
+        window.client.execute(style, vec![]).await.unwrap();
+    }
     window.client.execute(RECORD, vec![]).await.unwrap();
     tokio::time::sleep(Duration::from_secs(15)).await; // the measured period
     let frames: Vec<f64> =
@@ -50,7 +61,7 @@ async fn frame_times_under_a_flood() {
     let pct = |p: f64| sorted[((sorted.len() - 1) as f64 * p) as usize];
     let long = frames.iter().filter(|f| **f > 50.0).count();
     println!(
-        "frames {} in 15 s ({:.1}/s); frame time p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms; \
+        "{rate} events/s: frames {} in 15 s ({:.1}/s); frame time p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms; \
          frames over 50 ms: {long}; job orders shown {shown}",
         frames.len(),
         frames.len() as f64 / 15.0,

@@ -14,7 +14,7 @@ pub use pressroom_protocol::view::FEED_LIMIT as ACTIVITY_LIMIT;
 /// The feed, shared by the panels that show it: cloning is a pointer copy, and two are equal
 /// only when they are the same list, so a frame that brings no new item re-renders no panel.
 #[derive(Debug, Clone, Default)]
-pub struct Activity(Rc<Vec<Event>>);
+pub struct Activity(Rc<Vec<Rc<Event>>>);
 
 impl PartialEq for Activity {
     fn eq(&self, other: &Self) -> bool {
@@ -23,10 +23,17 @@ impl PartialEq for Activity {
 }
 
 impl std::ops::Deref for Activity {
-    type Target = [Event];
+    /// Each item is shared too, so a row whose event is unchanged is not rendered again.
+    type Target = [Rc<Event>];
 
-    fn deref(&self) -> &[Event] {
+    fn deref(&self) -> &[Rc<Event>] {
         &self.0
+    }
+}
+
+impl FromIterator<Event> for Activity {
+    fn from_iter<I: IntoIterator<Item = Event>>(events: I) -> Self {
+        Activity(Rc::new(events.into_iter().map(Rc::new).collect()))
     }
 }
 
@@ -86,7 +93,7 @@ impl Dashboard {
             self.volume = volume;
         }
         if frame.reset_activity || !frame.new_activity.is_empty() {
-            let mut activity = frame.new_activity;
+            let mut activity: Vec<Rc<Event>> = frame.new_activity.into_iter().map(Rc::new).collect();
             if !frame.reset_activity {
                 activity.extend(
                     self.activity.iter().take(ACTIVITY_LIMIT.saturating_sub(activity.len())).cloned(),
@@ -133,13 +140,13 @@ mod tests {
         );
         assert_eq!(state.connection, Some(ConnectionView::new(ConnectionState::Live)));
         assert_eq!(state.totals.job_orders, 3);
-        assert_eq!(&state.activity[..], [event(2), event(1)]);
+        assert_eq!(state.activity.iter().map(|e| (**e).clone()).collect::<Vec<_>>(), [event(2), event(1)]);
         assert_eq!(state.bridge_error, None);
     }
 
     #[test]
     fn frames_set_exact_totals_and_prepend_new_items() {
-        let state = Dashboard { activity: Activity(Rc::new(vec![event(1)])), ..Default::default() };
+        let state = Dashboard { activity: [event(1)].into_iter().collect(), ..Default::default() };
         let frame = Frame {
             totals: Totals { job_orders: 3, ..Default::default() },
             new_activity: vec![event(3), event(2)],
@@ -147,18 +154,22 @@ mod tests {
         };
         let state = reduce(state, Action::Frame(frame));
         assert_eq!(state.totals.job_orders, 3);
-        assert_eq!(&state.activity[..], [event(3), event(2), event(1)]);
+        assert_eq!(
+            state.activity.iter().map(|e| (**e).clone()).collect::<Vec<_>>(),
+            [event(3), event(2), event(1)]
+        );
+        assert!(Rc::ptr_eq(&state.activity[2], &state.activity[2]), "kept items stay shared");
     }
 
     #[test]
     fn a_reset_frame_replaces_the_feed_and_the_feed_is_bounded() {
         let many: Vec<Event> = (0..(ACTIVITY_LIMIT as i64 + 10)).map(event).collect();
         let state = reduce(
-            Dashboard { activity: Activity(Rc::new(vec![event(-1)])), ..Default::default() },
+            Dashboard { activity: [event(-1)].into_iter().collect(), ..Default::default() },
             Action::Frame(Frame { new_activity: many, reset_activity: true, ..Default::default() }),
         );
         assert_eq!(state.activity.len(), ACTIVITY_LIMIT);
-        assert_eq!(state.activity[0], event(0));
+        assert_eq!(*state.activity[0], event(0));
     }
 
     #[test]

@@ -1,3 +1,5 @@
+use std::rc::Rc;
+
 use chrono::{DateTime, Utc};
 use pressroom_protocol::{Event, EventKind, ExportStatusCounts};
 use yew::prelude::*;
@@ -24,7 +26,7 @@ pub struct ExportItem {
 }
 
 /// The exports the feed mentions, by latest status: (in progress, completed, failed), newest first.
-pub fn exports(activity: &[Event]) -> (Vec<ExportItem>, Vec<ExportItem>, Vec<ExportItem>) {
+pub fn exports(activity: &[Rc<Event>]) -> (Vec<ExportItem>, Vec<ExportItem>, Vec<ExportItem>) {
     let mut items: Vec<ExportItem> = Vec::new();
     for event in activity.iter().rev() {
         let Some(id) = event.int("id") else { continue };
@@ -149,8 +151,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn event(kind: EventKind, data: serde_json::Value) -> Event {
-        Event::new(kind, data)
+    fn event(kind: EventKind, data: serde_json::Value) -> Rc<Event> {
+        Rc::new(Event::new(kind, data))
     }
 
     #[test]

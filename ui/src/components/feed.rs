@@ -1,3 +1,5 @@
+use std::rc::Rc;
+
 use pressroom_protocol::{Event, EventKind};
 use yew::prelude::*;
 
@@ -23,14 +25,34 @@ pub fn ActivityFeed(props: &FeedProps) -> Html {
                 <p class="empty">{"No activity yet — new job orders, books, covers and exports appear here as they happen."}</p>
             } else {
                 <ol data-testid="feed">
-                    { for props.activity.iter().map(|event| feed_item(event, now)) }
+                    { for props.activity.iter().map(|event| {
+                        // Keyed by seq where the server sends one, so only new rows render.
+                        let key = event.seq.map_or_else(|| format!("{:p}", Rc::as_ptr(event)), |seq| seq.to_string());
+                        html! { <FeedItem key={key} event={event.clone()} now={now} /> }
+                    }) }
                 </ol>
             }
         </section>
     }
 }
 
-fn feed_item(event: &Event, now: f64) -> Html {
+#[derive(Properties)]
+struct ItemProps {
+    event: Rc<Event>,
+    /// The ticking clock, in 5-s steps: a row re-renders when its relative time may change.
+    now: f64,
+}
+
+impl PartialEq for ItemProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.event, &other.event) && self.now == other.now
+    }
+}
+
+/// One row; unchanged rows are skipped when a frame brings new ones.
+#[function_component]
+fn FeedItem(props: &ItemProps) -> Html {
+    let (event, now) = (&*props.event, props.now);
     let (class, icon) = match event.kind {
         // Glyphs every platform font has; the colour comes from the stylesheet.
         EventKind::BookCreated => ("book", "B"),
@@ -43,10 +65,8 @@ fn feed_item(event: &Event, now: f64) -> Html {
     };
     let time = event.at.map(local_time).unwrap_or_default();
     let relative = event.at.map(|at| ago(now, millis(at))).unwrap_or_default();
-    // Keyed by seq where the server sends one, so only new rows render.
-    let key = event.seq.map(|seq| seq.to_string()).unwrap_or_else(|| format!("{}-{time}", describe(event)));
     html! {
-        <li class={classes!("item", class)} key={key}>
+        <li class={classes!("item", class)}>
             <span class="icon" aria-hidden="true">{icon}</span>
             <span class="what">{describe(event)}</span>
             <time title={time}>{relative}</time>

@@ -1,3 +1,5 @@
+use std::rc::Rc;
+
 use pressroom_protocol::Event;
 use yew::prelude::*;
 
@@ -17,7 +19,7 @@ const MINUTES: usize = 30;
 
 /// Events per minute over the last half hour (from the feed), with the count for the latest
 /// minute of that window.
-pub fn per_minute(activity: &[Event], now_ms: f64) -> Vec<u64> {
+pub fn per_minute(activity: &[Rc<Event>], now_ms: f64) -> Vec<u64> {
     let mut counts = vec![0; MINUTES];
     for event in activity {
         let Some(at) = event.at else { continue };
@@ -79,7 +81,7 @@ mod tests {
         let at = |seconds_ago: i64| {
             let mut e = Event::new(EventKind::BookCreated, json!({}));
             e.at = chrono::DateTime::from_timestamp_millis(now as i64 - seconds_ago * 1000);
-            e
+            Rc::new(e)
         };
         let counts = per_minute(&[at(5), at(30), at(90), at(3600)], now);
         assert_eq!(counts[MINUTES - 1], 2);
