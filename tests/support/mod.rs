@@ -7,6 +7,11 @@ pub mod client;
 pub mod proxy;
 #[path = "../../hub/tests/common/rails.rs"]
 pub mod rails;
+#[path = "../../hub/tests/common/test_hub.rs"]
+mod test_hub;
+
+#[allow(unused_imports)] // not every test binary starts a hub
+pub use test_hub::TestHub;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -16,44 +21,10 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use pressroom_hub::{Hub, RunningHub};
 use serde_json::json;
 
 /// Generous bound for what a person would expect to see promptly; real time is not a benchmark.
 pub const PROMPTLY: Duration = Duration::from_secs(30);
-
-pub struct TestHub {
-    pub hub: RunningHub,
-    _dir: tempfile::TempDir,
-}
-
-impl TestHub {
-    pub async fn start() -> Self {
-        Self::start_with(pressroom_hub::auth::Auth::default()).await
-    }
-
-    pub async fn start_with(auth: pressroom_hub::auth::Auth) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let database = dir.path().join("hub.sqlite3").to_string_lossy().into_owned();
-        let hub = Hub { auth, ..Hub::new("127.0.0.1:0".parse().unwrap(), database) }.start().await.unwrap();
-        TestHub { hub, _dir: dir }
-    }
-
-    pub async fn post(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
-        let response = reqwest::Client::new()
-            .post(format!("{}{path}", self.hub.http_url()))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success(), "POST {path}: {}", response.status());
-        response.json().await.unwrap()
-    }
-
-    pub async fn stop(self) {
-        self.hub.stop().await.unwrap();
-    }
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()

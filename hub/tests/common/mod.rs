@@ -3,11 +3,14 @@
 #![allow(dead_code)] // each test binary uses its own share of these helpers
 
 pub mod rails;
+mod test_hub;
+
+pub use test_hub::TestHub;
 
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use pressroom_hub::{Hub, RunningHub};
+use pressroom_hub::RunningHub;
 use pressroom_protocol::cable::{channel_identifier, ANALYTICS_CHANNEL, SUBPROTOCOL};
 use pressroom_protocol::{ClientCommand, ServerFrame};
 use tokio::net::TcpStream;
@@ -18,32 +21,6 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// Generous bound for anything that should happen promptly.
 pub const PROMPTLY: Duration = Duration::from_secs(10);
-
-pub struct TestHub {
-    pub hub: RunningHub,
-    _dir: tempfile::TempDir,
-}
-
-impl TestHub {
-    pub async fn start() -> Self {
-        Self::start_with(pressroom_hub::auth::Auth::default()).await
-    }
-
-    pub async fn start_with(auth: pressroom_hub::auth::Auth) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let database = dir.path().join("hub.sqlite3").to_string_lossy().into_owned();
-        let hub = Hub { auth, ..Hub::new("127.0.0.1:0".parse().unwrap(), database) }.start().await.unwrap();
-        TestHub { hub, _dir: dir }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.hub.http_url())
-    }
-
-    pub async fn stop(self) {
-        self.hub.stop().await.unwrap();
-    }
-}
 
 pub struct CableClient {
     pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
