@@ -42,7 +42,10 @@ async fn make_the_readme_screenshots() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     window.screenshot(&docs.join("screenshot-dark.png")).await;
     window.settings(json!({"theme": "light"})).await;
-    tokio::time::sleep(Duration::from_secs(2)).await; // the cache writer settles
+    // The smallest size the layout is meant for.
+    window.client.set_window_size(900, 600).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await; // relayout, and the cache writer settles
+    window.screenshot(&docs.join("screenshot-small.png")).await;
     window.close().await;
     trickle.cancel();
     hub.stop().await.unwrap();
