@@ -42,7 +42,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/books/{id}", tag = "books", params(("id" = i64, Path)),
     responses((status = 200, body = Book), (status = 404, body = ErrorBody)))]
 pub async fn show(State(domain): State<Domain>, Id(id): Id) -> Result<Json<Book>, HubError> {
-    Ok(Json(domain.book(id).await?))
+    Ok(Json(domain.get::<Book>(id).await?))
 }
 
 /// Books, newest first.
@@ -51,5 +51,5 @@ pub async fn show(State(domain): State<Domain>, Id(id): Id) -> Result<Json<Book>
 pub async fn list(State(domain): State<Domain>, Params(mut f): Params) -> Result<Json<Page<Book>>, HubError> {
     let page = f.page();
     let page = f.finish(|| Some(page))?;
-    Ok(Json(domain.books(page).await?))
+    Ok(Json(domain.list::<Book>(page).await?))
 }

@@ -36,7 +36,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/covers/{id}", tag = "covers", params(("id" = i64, Path)),
     responses((status = 200, body = Cover), (status = 404, body = ErrorBody)))]
 pub async fn show(State(domain): State<Domain>, Id(id): Id) -> Result<Json<Cover>, HubError> {
-    Ok(Json(domain.cover(id).await?))
+    Ok(Json(domain.get::<Cover>(id).await?))
 }
 
 /// Covers, newest first.
@@ -48,5 +48,5 @@ pub async fn list(
 ) -> Result<Json<Page<Cover>>, HubError> {
     let page = f.page();
     let page = f.finish(|| Some(page))?;
-    Ok(Json(domain.covers(page).await?))
+    Ok(Json(domain.list::<Cover>(page).await?))
 }

@@ -52,7 +52,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/job_orders/{id}", tag = "job orders", params(("id" = i64, Path)),
     responses((status = 200, body = JobOrder), (status = 404, body = ErrorBody)))]
 pub async fn show(State(domain): State<Domain>, Id(id): Id) -> Result<Json<JobOrder>, HubError> {
-    Ok(Json(domain.job_order(id).await?))
+    Ok(Json(domain.get::<JobOrder>(id).await?))
 }
 
 /// Job orders, newest first.
@@ -64,5 +64,5 @@ pub async fn list(
 ) -> Result<Json<Page<JobOrder>>, HubError> {
     let page = f.page();
     let page = f.finish(|| Some(page))?;
-    Ok(Json(domain.job_orders(page).await?))
+    Ok(Json(domain.list::<JobOrder>(page).await?))
 }

@@ -58,7 +58,7 @@ pub async fn fail(
 #[utoipa::path(get, path = "/api/print_exports/{id}", tag = "print exports", params(("id" = i64, Path)),
     responses((status = 200, body = PrintExport), (status = 404, body = ErrorBody)))]
 pub async fn show(State(domain): State<Domain>, Id(id): Id) -> Result<Json<PrintExport>, HubError> {
-    Ok(Json(domain.print_export(id).await?))
+    Ok(Json(domain.get::<PrintExport>(id).await?))
 }
 
 /// Print exports, newest first.
@@ -70,5 +70,5 @@ pub async fn list(
 ) -> Result<Json<Page<PrintExport>>, HubError> {
     let page = f.page();
     let page = f.finish(|| Some(page))?;
-    Ok(Json(domain.print_exports(page).await?))
+    Ok(Json(domain.list::<PrintExport>(page).await?))
 }

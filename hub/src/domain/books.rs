@@ -3,7 +3,7 @@ use pressroom_protocol::EventKind;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{invalid, timestamp, Domain, Page, PageRequest};
+use super::{invalid, timestamp, Domain, Resource};
 use crate::{outbox, HubError};
 
 #[derive(Debug, Clone)]
@@ -25,31 +25,22 @@ pub struct Book {
 
 const COLUMNS: &str = "id, title, isbn, author, created_at";
 
+impl Resource for Book {
+    const TABLE: &'static str = "books";
+    const COLUMNS: &'static str = COLUMNS;
+    const NAME: &'static str = "book";
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
 impl Domain {
     pub async fn create_book(&self, book: NewBook) -> Result<Book, HubError> {
         let mut tx = self.begin_write().await?;
         let book = insert_book(&mut tx, book).await?;
         self.commit(tx).await?;
         Ok(book)
-    }
-
-    pub async fn book(&self, id: i64) -> Result<Book, HubError> {
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM books WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(HubError::NotFound("book"))
-    }
-
-    pub async fn books(&self, page: PageRequest) -> Result<Page<Book>, HubError> {
-        let rows = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM books WHERE (?1 IS NULL OR id < ?1) ORDER BY id DESC LIMIT ?2"
-        ))
-        .bind(page.before)
-        .bind(page.limit + 1)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(Page::from_rows(rows, page, |b: &Book| b.id))
     }
 }
 

@@ -3,7 +3,7 @@ use pressroom_protocol::EventKind;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{invalid, timestamp, Domain, Page, PageRequest};
+use super::{invalid, timestamp, Domain, Resource};
 use crate::{outbox, HubError};
 
 #[derive(Debug, Clone)]
@@ -23,6 +23,16 @@ pub struct Cover {
 }
 
 const COLUMNS: &str = "id, book_id, format, finish, created_at";
+
+impl Resource for Cover {
+    const TABLE: &'static str = "covers";
+    const COLUMNS: &'static str = COLUMNS;
+    const NAME: &'static str = "cover";
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
 
 impl Domain {
     pub async fn create_cover(&self, cover: NewCover) -> Result<Cover, HubError> {
@@ -50,24 +60,5 @@ impl Domain {
         outbox::append(&mut tx, EventKind::CoverCreated, data, now).await?;
         self.commit(tx).await?;
         Ok(Cover { id, book_id: cover.book_id, format: cover.format, finish: cover.finish, created_at })
-    }
-
-    pub async fn cover(&self, id: i64) -> Result<Cover, HubError> {
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM covers WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(HubError::NotFound("cover"))
-    }
-
-    pub async fn covers(&self, page: PageRequest) -> Result<Page<Cover>, HubError> {
-        let rows = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM covers WHERE (?1 IS NULL OR id < ?1) ORDER BY id DESC LIMIT ?2"
-        ))
-        .bind(page.before)
-        .bind(page.limit + 1)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(Page::from_rows(rows, page, |c: &Cover| c.id))
     }
 }

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::books::{insert_book, NewBook};
-use super::{invalid, timestamp, Domain, Page, PageRequest};
+use super::{invalid, timestamp, Domain, Resource};
 use crate::{outbox, HubError};
 
 /// Which book a new job order is for.
@@ -34,6 +34,16 @@ pub struct JobOrder {
 }
 
 const COLUMNS: &str = "id, book_id, customer, quantity, due_date, created_at";
+
+impl Resource for JobOrder {
+    const TABLE: &'static str = "job_orders";
+    const COLUMNS: &'static str = COLUMNS;
+    const NAME: &'static str = "job order";
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
 
 impl Domain {
     pub async fn create_job_order(&self, order: NewJobOrder) -> Result<JobOrder, HubError> {
@@ -87,24 +97,5 @@ impl Domain {
             due_date: order.due_date,
             created_at,
         })
-    }
-
-    pub async fn job_order(&self, id: i64) -> Result<JobOrder, HubError> {
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM job_orders WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(HubError::NotFound("job order"))
-    }
-
-    pub async fn job_orders(&self, page: PageRequest) -> Result<Page<JobOrder>, HubError> {
-        let rows = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM job_orders WHERE (?1 IS NULL OR id < ?1) ORDER BY id DESC LIMIT ?2"
-        ))
-        .bind(page.before)
-        .bind(page.limit + 1)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(Page::from_rows(rows, page, |j: &JobOrder| j.id))
     }
 }

@@ -34,6 +34,15 @@ pub struct Page<T> {
     pub next_before: Option<i64>,
 }
 
+/// A table the API reads items from, one by id or a page at a time.
+pub trait Resource: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin {
+    const TABLE: &'static str;
+    const COLUMNS: &'static str;
+    /// For "… not found".
+    const NAME: &'static str;
+    fn id(&self) -> i64;
+}
+
 /// Which page of a list: at most `limit` items with ids below `before`.
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest {
@@ -64,6 +73,29 @@ impl Domain {
     /// transaction would fail with SQLITE_BUSY under concurrent writers instead of waiting.
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, HubError> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// One item by id, or 404.
+    pub async fn get<T: Resource>(&self, id: i64) -> Result<T, HubError> {
+        sqlx::query_as(&format!("SELECT {} FROM {} WHERE id = ?", T::COLUMNS, T::TABLE))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(HubError::NotFound(T::NAME))
+    }
+
+    /// A page of items, newest first.
+    pub async fn list<T: Resource>(&self, page: PageRequest) -> Result<Page<T>, HubError> {
+        let rows = sqlx::query_as(&format!(
+            "SELECT {} FROM {} WHERE (?1 IS NULL OR id < ?1) ORDER BY id DESC LIMIT ?2",
+            T::COLUMNS,
+            T::TABLE
+        ))
+        .bind(page.before)
+        .bind(page.limit + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Page::from_rows(rows, page, T::id))
     }
 
     /// Commits a write and wakes the broadcaster for the events it appended.

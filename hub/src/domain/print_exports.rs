@@ -3,7 +3,7 @@ use pressroom_protocol::EventKind;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{invalid, timestamp, Domain, Page, PageRequest};
+use super::{invalid, timestamp, Domain, Resource};
 use crate::{outbox, HubError};
 
 /// `started` → `completed` | `failed`; nothing leaves a finished state.
@@ -27,6 +27,16 @@ pub struct PrintExport {
 }
 
 const COLUMNS: &str = "id, job_order_id, status, reason, started_at, finished_at";
+
+impl Resource for PrintExport {
+    const TABLE: &'static str = "print_exports";
+    const COLUMNS: &'static str = COLUMNS;
+    const NAME: &'static str = "print export";
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
 
 impl Domain {
     /// Starts an export of a job order.
@@ -104,24 +114,5 @@ impl Domain {
         outbox::append(&mut tx, kind, data, now).await?;
         self.commit(tx).await?;
         Ok(export)
-    }
-
-    pub async fn print_export(&self, id: i64) -> Result<PrintExport, HubError> {
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM print_exports WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(HubError::NotFound("print export"))
-    }
-
-    pub async fn print_exports(&self, page: PageRequest) -> Result<Page<PrintExport>, HubError> {
-        let rows = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM print_exports WHERE (?1 IS NULL OR id < ?1) ORDER BY id DESC LIMIT ?2"
-        ))
-        .bind(page.before)
-        .bind(page.limit + 1)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(Page::from_rows(rows, page, |e: &PrintExport| e.id))
     }
 }
