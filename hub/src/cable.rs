@@ -24,6 +24,9 @@ use crate::broadcaster::Published;
 
 /// Client frames larger than this are refused; commands are tiny.
 const MAX_CLIENT_FRAME: usize = 64 * 1024;
+/// A client that takes longer than this to accept a frame is cut off, so a stalled reader holds
+/// nothing up and keeps nothing alive.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 pub struct CableState {
@@ -31,6 +34,8 @@ pub struct CableState {
     pub shutdown: CancellationToken,
     /// Numbers connections for the log.
     pub connections: Arc<AtomicU64>,
+    /// Counts subscribers cut off for falling behind.
+    pub slow_disconnects: Arc<AtomicU64>,
     pub auth: Auth,
 }
 
@@ -83,6 +88,27 @@ enum End {
     ClientGone,
     Shutdown,
     Lagged(u64),
+    /// A frame waited longer than [`SEND_TIMEOUT`] to be accepted.
+    TooSlow,
+}
+
+/// Why a send did not go through.
+enum SendError {
+    Slow,
+    Failed(axum::Error),
+}
+
+impl From<axum::Error> for SendError {
+    fn from(error: axum::Error) -> Self {
+        SendError::Failed(error)
+    }
+}
+
+async fn send(socket: &mut WebSocket, text: String) -> Result<(), SendError> {
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(SendError::Slow),
+    }
 }
 
 async fn serve(mut socket: WebSocket, state: CableState) {
@@ -90,17 +116,27 @@ async fn serve(mut socket: WebSocket, state: CableState) {
     let mut published = state.fanout.subscribe();
     let mut connection = Connection::default();
     tracing::debug!("connected");
-    let end = run(&mut socket, &mut published, &mut connection, &state.shutdown).await;
+    let end = match run(&mut socket, &mut published, &mut connection, &state.shutdown).await {
+        Err(SendError::Slow) => Ok(End::TooSlow),
+        Err(SendError::Failed(error)) => Err(error),
+        Ok(end) => Ok(end),
+    };
     match end {
         Ok(End::Shutdown) => {
             let bye = ServerFrame::Disconnect { reason: "server_restart".into(), reconnect: true };
-            let _ = socket.send(Message::Text(bye.to_json().into())).await;
-            let _ = socket.send(Message::Close(None)).await;
+            if send(&mut socket, bye.to_json()).await.is_ok() {
+                let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Close(None))).await;
+            }
             tracing::debug!("closed for shutdown");
         }
         Ok(End::Lagged(missed)) => {
+            state.slow_disconnects.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(missed, "subscriber fell behind; disconnecting it");
-            let _ = socket.send(Message::Close(None)).await;
+            let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Close(None))).await;
+        }
+        Ok(End::TooSlow) => {
+            state.slow_disconnects.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!("subscriber stopped reading; disconnecting it");
         }
         Ok(End::ClientGone) => tracing::debug!("client closed"),
         Err(error) => tracing::debug!(%error, "connection failed"),
@@ -112,8 +148,8 @@ async fn run(
     published: &mut broadcast::Receiver<Arc<Published>>,
     connection: &mut Connection,
     shutdown: &CancellationToken,
-) -> Result<End, axum::Error> {
-    socket.send(Message::Text(ServerFrame::Welcome.to_json().into())).await?;
+) -> Result<End, SendError> {
+    send(socket, ServerFrame::Welcome.to_json()).await?;
     let period = Duration::from_secs(PING_INTERVAL_SECS);
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
@@ -121,14 +157,14 @@ async fn run(
             () = shutdown.cancelled() => return Ok(End::Shutdown),
             _ = ping.tick() => {
                 let frame = ServerFrame::Ping { message: Utc::now().timestamp() };
-                socket.send(Message::Text(frame.to_json().into())).await?;
+                send(socket, frame.to_json()).await?;
             }
             incoming = socket.recv() => match incoming {
                 None | Some(Ok(Message::Close(_))) => return Ok(End::ClientGone),
-                Some(Err(error)) => return Err(error),
+                Some(Err(error)) => return Err(error.into()),
                 Some(Ok(Message::Text(text))) => {
                     if let Some(reply) = connection.handle(&text) {
-                        socket.send(Message::Text(reply.to_json().into())).await?;
+                        send(socket, reply.to_json()).await?;
                     }
                 }
                 Some(Ok(_)) => {} // binary, ping and pong frames carry no commands
@@ -136,7 +172,7 @@ async fn run(
             event = published.recv() => match event {
                 Ok(event) => {
                     for identifier in &connection.subscriptions {
-                        socket.send(Message::Text(broadcast_frame(identifier, &event.json).into())).await?;
+                        send(socket, broadcast_frame(identifier, &event.json)).await?;
                     }
                 }
                 Err(RecvError::Lagged(missed)) => return Ok(End::Lagged(missed)),

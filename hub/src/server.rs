@@ -33,6 +33,7 @@ pub struct RunningHub {
     pub epoch: String,
     pub domain: Domain,
     connections: Arc<AtomicU64>,
+    slow_disconnects: Arc<AtomicU64>,
     shutdown: CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
 }
@@ -61,10 +62,12 @@ impl Hub {
         let fanout = broadcaster::spawn(pool.clone(), epoch.clone(), seq, signal.clone(), shutdown.clone());
         let domain = Domain::new(pool, signal);
         let connections = Arc::<AtomicU64>::default();
+        let slow_disconnects = Arc::<AtomicU64>::default();
         let cable = CableState {
             fanout,
             shutdown: shutdown.clone(),
             connections: connections.clone(),
+            slow_disconnects: slow_disconnects.clone(),
             auth: self.auth.clone(),
         };
         let app = api::router(domain.clone())
@@ -78,7 +81,7 @@ impl Hub {
             axum::serve(listener, app).with_graceful_shutdown(stopping.cancelled_owned()).await
         });
         tracing::info!(%addr, %epoch, seq, "hub listening");
-        Ok(RunningHub { addr, epoch, domain, connections, shutdown, server })
+        Ok(RunningHub { addr, epoch, domain, connections, slow_disconnects, shutdown, server })
     }
 }
 
@@ -96,6 +99,11 @@ impl RunningHub {
     /// How many cable connections the hub has accepted since it started.
     pub fn cable_connections(&self) -> u64 {
         self.connections.load(Ordering::Relaxed)
+    }
+
+    /// How many subscribers were cut off for falling behind.
+    pub fn slow_disconnects(&self) -> u64 {
+        self.slow_disconnects.load(Ordering::Relaxed)
     }
 
     /// A token that stops the hub when cancelled (e.g. from a signal handler).

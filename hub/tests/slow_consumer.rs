@@ -1,0 +1,65 @@
+//! A subscriber that stops reading is cut off on its own, while the others keep receiving
+//! everything in order.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{CableClient, TestHub};
+use futures_util::StreamExt;
+use pressroom_hub::domain::{BookRef, NewJobOrder};
+use pressroom_protocol::ServerFrame;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_subscriber_is_dropped_and_the_others_keep_receiving() {
+    let hub = TestHub::start().await;
+    let mut stalled = CableClient::subscribed(&hub.hub).await;
+    let mut reader = CableClient::subscribed(&hub.hub).await;
+
+    // 200 events of ~64 KiB: far more than the socket buffers can hold for a reader that stops.
+    let big = "x".repeat(64 * 1024);
+    let domain = hub.hub.domain.clone();
+    let writer = tokio::spawn(async move {
+        for n in 0..200 {
+            let order = NewJobOrder {
+                book: BookRef::Title("Big".into()),
+                customer: format!("{n}-{big}"),
+                quantity: 1,
+                due_date: None,
+            };
+            domain.create_job_order(order).await.unwrap();
+        }
+    });
+
+    // The reader gets every job order, in order, while the stalled one reads nothing.
+    let mut expected = 0;
+    while expected < 200 {
+        if let ServerFrame::Broadcast { message, .. } = reader.next_non_ping().await {
+            if message["event"] == "job_order_created" {
+                let customer = message["data"]["customer"].as_str().unwrap();
+                assert!(customer.starts_with(&format!("{expected}-")), "in order");
+                expected += 1;
+            }
+        }
+    }
+    writer.await.unwrap();
+
+    // The hub gives up on the stalled subscriber after its send timeout (10 s).
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while hub.hub.slow_disconnects() == 0 {
+        assert!(Instant::now() < deadline, "the stalled subscriber was never dropped");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(hub.hub.slow_disconnects(), 1, "only the stalled one");
+    // Reading now drains what was buffered, then finds the connection closed by the hub.
+    let closed = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(Ok(message)) = stalled.ws.next().await {
+            if message.is_close() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the stalled connection ends");
+    hub.stop().await;
+}
