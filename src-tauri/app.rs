@@ -3,11 +3,10 @@
 
 use std::sync::mpsc;
 
-use pressroom_protocol::view::{CONNECTION_EVENT, FRAME_EVENT};
 use pressroom_protocol::{ConnectionState, ConnectionView, Frame};
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 use tokio::sync::watch;
 
 use crate::driver::{Command, DriverHandle};
@@ -24,18 +23,14 @@ pub struct AppOutlet<R: Runtime> {
 
 impl<R: Runtime> Outlet for AppOutlet<R> {
     fn connection(&self, view: &ConnectionView) {
-        if let Err(error) = self.app.emit(CONNECTION_EVENT, view) {
-            tracing::warn!(%error, "could not emit the connection state");
-        }
+        self.app.connection(view);
         if let Some(tray) = &self.tray {
             tray.show(view);
         }
     }
 
     fn frame(&self, frame: &Frame) {
-        if let Err(error) = self.app.emit(FRAME_EVENT, frame) {
-            tracing::warn!(%error, "could not emit a frame");
-        }
+        self.app.frame(frame);
     }
 }
 

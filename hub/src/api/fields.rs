@@ -140,13 +140,12 @@ impl Fields {
 
     /// An optional `YYYY-MM-DD` date.
     pub fn optional_date(&mut self, name: &str) -> Option<NaiveDate> {
-        match self.body.get(name) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) if NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => {
-                NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
-            }
-            Some(_) => self.fail(name, "must be a date as YYYY-MM-DD"),
-        }
+        let parsed = match self.body.get(name) {
+            None | Some(Value::Null) => return None,
+            Some(Value::String(s)) => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
+            Some(_) => None,
+        };
+        parsed.or_else(|| self.fail(name, "must be a date as YYYY-MM-DD"))
     }
 
     /// `limit` (1..=500, default 50) and `before` (an id) of a list request.
