@@ -1,73 +1,114 @@
-//! The only publisher: reads committed events from the outbox in seq order and hands each one,
-//! encoded once, to the fan-out.
+//! The only publisher. Committed events reach it from this hub's own commits, from Redis (other
+//! hubs' commits) and from outbox reads; it puts them in seq order (holding an event back until
+//! its predecessors went out, filling a gap from the outbox) and hands each to the fan-out once.
+//! It also sends the ping every connection gets. The database is read only to fill a gap and in
+//! a once-a-second tail check that catches a notice lost on the way (a write whose request was
+//! dropped after its commit, a Redis outage).
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use chrono::Utc;
+use pressroom_protocol::cable::PING_INTERVAL_SECS;
 use pressroom_protocol::Event;
-use tokio::sync::{broadcast, Notify};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::db::Pool;
+use crate::fanout::Fanout;
+use crate::ordering::Ordering;
 use crate::outbox;
 
 /// How many outbox rows one read takes.
 const BATCH: u32 = 500;
-/// How many published events a connection may lag behind before it is dropped.
-pub const FANOUT_CAPACITY: usize = 1024;
+/// How often the outbox tail is checked for events whose notice never came.
+const TAIL_CHECK: Duration = Duration::from_secs(1);
 
-/// A committed event with its JSON encoded once for every subscriber.
-#[derive(Debug)]
-pub struct Published {
-    pub event: Event,
-    pub json: String,
+/// Where a commit reports its events: the local broadcaster and, when configured, Redis.
+#[derive(Clone)]
+pub struct CommitSink {
+    local: mpsc::UnboundedSender<Event>,
+    remote: Option<mpsc::UnboundedSender<Event>>,
 }
 
-/// Wakes the broadcaster after a commit.
-#[derive(Clone, Default)]
-pub struct CommitSignal(Arc<Notify>);
+impl CommitSink {
+    /// A sink feeding `local`, and `remote` (the Redis publisher) when there is one.
+    pub fn new(local: mpsc::UnboundedSender<Event>, remote: Option<mpsc::UnboundedSender<Event>>) -> Self {
+        CommitSink { local, remote }
+    }
 
-impl CommitSignal {
-    pub fn committed(&self) {
-        // A stored permit means a commit that lands while the broadcaster reads is never missed.
-        self.0.notify_one();
+    pub fn committed(&self, events: Vec<Event>) {
+        for event in events {
+            if let Some(remote) = &self.remote {
+                let _ = remote.send(event.clone());
+            }
+            // Closed only at shutdown; the outbox keeps the event either way.
+            let _ = self.local.send(event);
+        }
     }
 }
 
-/// Spawns the broadcaster, publishing everything committed after `last_seq`.
+/// Spawns the broadcaster, publishing everything committed after `last_seq` that arrives on
+/// `incoming` or is found in the outbox.
 pub fn spawn(
     pool: Pool,
     epoch: String,
-    mut last_seq: u64,
-    signal: CommitSignal,
+    last_seq: u64,
+    fanout: Fanout,
+    mut incoming: mpsc::UnboundedReceiver<Event>,
     shutdown: CancellationToken,
-) -> broadcast::Sender<Arc<Published>> {
-    let (sender, _) = broadcast::channel(FANOUT_CAPACITY);
-    let fanout = sender.clone();
+) {
     tokio::spawn(async move {
+        let mut ordering = Ordering::new(last_seq);
+        let mut tail = tokio::time::interval(TAIL_CHECK);
+        let ping_period = Duration::from_secs(PING_INTERVAL_SECS);
+        let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_period, ping_period);
         loop {
-            tokio::select! {
-                () = signal.0.notified() => {}
-                () = shutdown.cancelled() => return,
-            }
-            loop {
-                let batch = match outbox::read_after(&pool, &epoch, last_seq, BATCH).await {
-                    Ok(batch) => batch,
-                    Err(error) => {
-                        tracing::error!(%error, last_seq, "reading the outbox failed; retrying");
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                        continue;
-                    }
-                };
-                let Some(last) = batch.last() else { break };
-                last_seq = last.seq.expect("outbox events carry a seq");
-                for event in batch {
-                    let json = serde_json::to_string(&event).expect("events serialise");
-                    // No receiver is fine: nobody is subscribed right now.
-                    let _ = fanout.send(Arc::new(Published { event, json }));
+            let fill_at = ordering.fill_at();
+            let gap = async {
+                match fill_at {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
                 }
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                received = incoming.recv() => {
+                    let Some(event) = received else { return };
+                    publish(&fanout, ordering.push(event, Instant::now()));
+                }
+                () = gap => fill(&pool, &epoch, &mut ordering, &fanout).await,
+                _ = tail.tick() => fill(&pool, &epoch, &mut ordering, &fanout).await,
+                _ = ping.tick() => fanout.ping(Utc::now().timestamp()),
             }
         }
     });
-    sender
+}
+
+fn publish(fanout: &Fanout, ready: Vec<Event>) {
+    for event in &ready {
+        fanout.publish(event);
+    }
+}
+
+/// Reads the outbox after the last delivered seq and delivers what it finds.
+async fn fill(pool: &Pool, epoch: &str, ordering: &mut Ordering, fanout: &Fanout) {
+    loop {
+        match outbox::read_after(pool, epoch, ordering.delivered(), BATCH).await {
+            Ok(batch) => {
+                let full = batch.len() == BATCH as usize;
+                for event in batch {
+                    publish(fanout, ordering.push(event, Instant::now()));
+                }
+                if !full {
+                    return;
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, after = ordering.delivered(), "reading the outbox failed; retrying");
+                // The gap's deadline has passed: pause so a failing database is not hammered.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                return;
+            }
+        }
+    }
 }

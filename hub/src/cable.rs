@@ -7,31 +7,42 @@ use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use chrono::Utc;
-use pressroom_protocol::cable::{ANALYTICS_CHANNEL, PING_INTERVAL_SECS, SUBPROTOCOL};
+use futures_util::SinkExt;
+use pressroom_protocol::cable::{ANALYTICS_CHANNEL, SUBPROTOCOL};
 use pressroom_protocol::{ClientCommand, ServerFrame};
 use serde::Deserialize;
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use tokio::sync::{broadcast, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::auth::{self, Auth};
-use crate::broadcaster::Published;
+use crate::fanout::{Fanout, Outgoing, Subscription};
+use crate::limits::Limits;
 
-/// Client frames larger than this are refused; commands are tiny.
-const MAX_CLIENT_FRAME: usize = 64 * 1024;
-/// A client that takes longer than this to accept a frame is cut off, so a stalled reader holds
-/// nothing up and keeps nothing alive.
+/// A client that takes longer than this to accept what was sent is cut off, so a stalled reader
+/// holds nothing up and keeps nothing alive.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// At most this many queued messages are written per wakeup, then flushed together.
+const BATCH: usize = 64;
+/// Socket buffers: commands are tiny and frames are written as they come, so a few KiB do; the
+/// read buffer grows for a rare large frame (tungstenite's default is 128 KiB per connection).
+const READ_BUFFER: usize = 4 * 1024;
+const WRITE_BUFFER: usize = 4 * 1024;
+/// Subscriptions one connection may hold.
+const MAX_SUBSCRIPTIONS: usize = 16;
 
 #[derive(Clone)]
 pub struct CableState {
-    pub fanout: broadcast::Sender<Arc<Published>>,
+    pub fanout: Fanout,
     pub shutdown: CancellationToken,
+    pub limits: Limits,
+    /// Permits for open connections, `limits.max_connections` of them.
+    pub open: Arc<Semaphore>,
     /// Numbers connections for the log.
     pub connections: Arc<AtomicU64>,
     /// Counts subscribers cut off for falling behind.
@@ -56,11 +67,18 @@ async fn upgrade(
     Query(query): Query<CableQuery>,
     State(state): State<CableState>,
 ) -> Response {
+    let Ok(permit) = state.open.clone().try_acquire_owned() else {
+        tracing::warn!(max = state.limits.max_connections, "refusing a cable connection: at the limit");
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
+    };
     let token = auth::bearer(&headers).or(query.token.as_deref());
     let authorized = state.auth.check(token).is_ok();
+    let max_frame = state.limits.max_frame_bytes;
     ws.protocols([SUBPROTOCOL])
-        .max_message_size(MAX_CLIENT_FRAME)
-        .max_frame_size(MAX_CLIENT_FRAME)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_message_size(max_frame)
+        .max_frame_size(max_frame)
         .on_upgrade(move |socket| {
             let conn = state.connections.fetch_add(1, Ordering::Relaxed) + 1;
             let span = tracing::info_span!("cable", conn);
@@ -70,6 +88,7 @@ async fn upgrade(
                 } else {
                     refuse(socket).await;
                 }
+                drop(permit);
             }
             .instrument(span)
         })
@@ -88,7 +107,7 @@ enum End {
     ClientGone,
     Shutdown,
     Lagged(u64),
-    /// A frame waited longer than [`SEND_TIMEOUT`] to be accepted.
+    /// What was sent waited longer than [`SEND_TIMEOUT`] to be accepted.
     TooSlow,
 }
 
@@ -104,19 +123,24 @@ impl From<axum::Error> for SendError {
     }
 }
 
-async fn send(socket: &mut WebSocket, text: String) -> Result<(), SendError> {
-    match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await {
+/// Runs `sending` with the send timeout.
+async fn timed(sending: impl std::future::Future<Output = Result<(), axum::Error>>) -> Result<(), SendError> {
+    match tokio::time::timeout(SEND_TIMEOUT, sending).await {
         Ok(result) => Ok(result?),
         Err(_) => Err(SendError::Slow),
     }
 }
 
+async fn send(socket: &mut WebSocket, text: String) -> Result<(), SendError> {
+    timed(socket.send(Message::Text(text.into()))).await
+}
+
 async fn serve(mut socket: WebSocket, state: CableState) {
-    // Subscribe to the fan-out before the welcome so nothing published after it is missed.
-    let mut published = state.fanout.subscribe();
-    let mut connection = Connection::default();
+    // Join the fan-out before the welcome so nothing published after it is missed.
+    let mut outgoing = state.fanout.receiver();
+    let mut connection = Connection::new(state.fanout.clone());
     tracing::debug!("connected");
-    let end = match run(&mut socket, &mut published, &mut connection, &state.shutdown).await {
+    let end = match run(&mut socket, &mut outgoing, &mut connection, &state.shutdown).await {
         Err(SendError::Slow) => Ok(End::TooSlow),
         Err(SendError::Failed(error)) => Err(error),
         Ok(end) => Ok(end),
@@ -145,20 +169,14 @@ async fn serve(mut socket: WebSocket, state: CableState) {
 
 async fn run(
     socket: &mut WebSocket,
-    published: &mut broadcast::Receiver<Arc<Published>>,
+    outgoing: &mut broadcast::Receiver<Outgoing>,
     connection: &mut Connection,
     shutdown: &CancellationToken,
 ) -> Result<End, SendError> {
     send(socket, ServerFrame::Welcome.to_json()).await?;
-    let period = Duration::from_secs(PING_INTERVAL_SECS);
-    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return Ok(End::Shutdown),
-            _ = ping.tick() => {
-                let frame = ServerFrame::Ping { message: Utc::now().timestamp() };
-                send(socket, frame.to_json()).await?;
-            }
             incoming = socket.recv() => match incoming {
                 None | Some(Ok(Message::Close(_))) => return Ok(End::ClientGone),
                 Some(Err(error)) => return Err(error.into()),
@@ -169,11 +187,19 @@ async fn run(
                 }
                 Some(Ok(_)) => {} // binary, ping and pong frames carry no commands
             },
-            event = published.recv() => match event {
-                Ok(event) => {
-                    for identifier in &connection.subscriptions {
-                        send(socket, broadcast_frame(identifier, &event.json)).await?;
+            message = outgoing.recv() => match message {
+                Ok(message) => {
+                    // Take what else is already queued, write it all, flush once.
+                    let mut batch = vec![message];
+                    while batch.len() < BATCH {
+                        match outgoing.try_recv() {
+                            Ok(message) => batch.push(message),
+                            Err(TryRecvError::Lagged(missed)) => return Ok(End::Lagged(missed)),
+                            Err(TryRecvError::Closed) => return Ok(End::Shutdown),
+                            Err(TryRecvError::Empty) => break,
+                        }
                     }
+                    timed(deliver(socket, connection, batch)).await?;
                 }
                 Err(RecvError::Lagged(missed)) => return Ok(End::Lagged(missed)),
                 Err(RecvError::Closed) => return Ok(End::Shutdown),
@@ -182,17 +208,30 @@ async fn run(
     }
 }
 
-/// `{"identifier": "<identifier>", "message": <event>}` from the event's JSON encoded once.
-fn broadcast_frame(identifier: &str, message_json: &str) -> String {
-    let identifier = serde_json::to_string(identifier).expect("strings serialise");
-    format!(r#"{{"identifier":{identifier},"message":{message_json}}}"#)
+/// Writes the shared frames of `batch` that concern this connection, then flushes.
+async fn deliver(
+    socket: &mut WebSocket,
+    connection: &Connection,
+    batch: Vec<Outgoing>,
+) -> Result<(), axum::Error> {
+    for message in batch {
+        match message {
+            Outgoing::Ping(frame) => socket.feed(Message::Text(frame)).await?,
+            Outgoing::Event(published) => {
+                for subscription in &connection.subscriptions {
+                    socket.feed(Message::Text(published.frame_for(subscription.identifier()))).await?;
+                }
+            }
+        }
+    }
+    socket.flush().await
 }
 
 /// One connection's subscriptions and its answers to commands.
-#[derive(Default)]
 struct Connection {
+    fanout: Fanout,
     /// Identifier strings, exactly as the client spelled them.
-    subscriptions: Vec<String>,
+    subscriptions: Vec<Subscription>,
 }
 
 #[derive(Deserialize)]
@@ -201,6 +240,10 @@ struct Identifier {
 }
 
 impl Connection {
+    fn new(fanout: Fanout) -> Self {
+        Connection { fanout, subscriptions: Vec::new() }
+    }
+
     /// Applies a client command; returns the frame to answer with, if any. Malformed input is
     /// logged and ignored: it never ends the connection.
     fn handle(&mut self, text: &str) -> Option<ServerFrame> {
@@ -224,15 +267,19 @@ impl Connection {
                     tracing::info!(%channel, "rejecting subscription to an unknown channel");
                     return Some(ServerFrame::RejectSubscription { identifier });
                 }
-                if self.subscriptions.contains(&identifier) {
+                if self.subscriptions.iter().any(|s| **s.identifier() == *identifier) {
                     tracing::debug!("ignoring duplicate subscribe");
                     return None;
                 }
-                self.subscriptions.push(identifier.clone());
+                if self.subscriptions.len() >= MAX_SUBSCRIPTIONS {
+                    tracing::warn!("rejecting a subscription over the per-connection limit");
+                    return Some(ServerFrame::RejectSubscription { identifier });
+                }
+                self.subscriptions.push(self.fanout.subscribe(&identifier));
                 Some(ServerFrame::ConfirmSubscription { identifier })
             }
             ClientCommand::Unsubscribe { identifier } => {
-                self.subscriptions.retain(|s| *s != identifier);
+                self.subscriptions.retain(|s| **s.identifier() != *identifier);
                 None
             }
             ClientCommand::Message { .. } => {
@@ -252,21 +299,13 @@ mod tests {
         ClientCommand::Subscribe { identifier: identifier.into() }.to_json()
     }
 
-    #[test]
-    fn the_frame_embeds_the_identifier_as_a_json_string() {
-        let frame = broadcast_frame(r#"{"channel":"AnalyticsChannel"}"#, r#"{"event":"x"}"#);
-        assert_eq!(
-            ServerFrame::parse(&frame).unwrap(),
-            ServerFrame::Broadcast {
-                identifier: r#"{"channel":"AnalyticsChannel"}"#.into(),
-                message: serde_json::json!({"event": "x"})
-            }
-        );
+    fn subscribed(connection: &Connection) -> Vec<&str> {
+        connection.subscriptions.iter().map(|s| &**s.identifier()).collect()
     }
 
     #[test]
     fn identifiers_are_exact_strings() {
-        let mut connection = Connection::default();
+        let mut connection = Connection::new(Fanout::new(8));
         let id = channel_identifier(ANALYTICS_CHANNEL);
         let spaced = r#"{ "channel": "AnalyticsChannel" }"#;
         assert!(matches!(connection.handle(&subscribe(&id)), Some(ServerFrame::ConfirmSubscription { .. })));
@@ -275,14 +314,14 @@ mod tests {
             connection.handle(&subscribe(spaced)),
             Some(ServerFrame::ConfirmSubscription { .. })
         ));
-        assert_eq!(connection.subscriptions.len(), 2);
+        assert_eq!(subscribed(&connection), [id.as_str(), spaced]);
         connection.handle(&ClientCommand::Unsubscribe { identifier: id }.to_json());
-        assert_eq!(connection.subscriptions, vec![spaced.to_owned()]);
+        assert_eq!(subscribed(&connection), [spaced]);
     }
 
     #[test]
-    fn unknown_channels_are_rejected_and_garbage_ignored() {
-        let mut connection = Connection::default();
+    fn unknown_channels_and_too_many_subscriptions_are_rejected_and_garbage_ignored() {
+        let mut connection = Connection::new(Fanout::new(8));
         let other = channel_identifier("ChatChannel");
         assert_eq!(
             connection.handle(&subscribe(&other)),
@@ -291,5 +330,17 @@ mod tests {
         assert_eq!(connection.handle("{nope"), None);
         assert_eq!(connection.handle(&subscribe("not json")), None);
         assert!(connection.subscriptions.is_empty());
+        for n in 0..MAX_SUBSCRIPTIONS {
+            let id = format!(r#"{{"channel":"AnalyticsChannel","n":{n}}}"#);
+            assert!(matches!(
+                connection.handle(&subscribe(&id)),
+                Some(ServerFrame::ConfirmSubscription { .. })
+            ));
+        }
+        let one_more = r#"{"channel":"AnalyticsChannel","n":"more"}"#;
+        assert!(matches!(
+            connection.handle(&subscribe(one_more)),
+            Some(ServerFrame::RejectSubscription { .. })
+        ));
     }
 }

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::limits::Limits;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "pressroom-hub",
@@ -59,6 +61,36 @@ pub struct ServeArgs {
     /// A read-only token (repeatable): may read and subscribe, never write (403).
     #[arg(long = "read-token", env = "PRESSROOM_READ_TOKENS", value_delimiter = ',', hide_env_values = true)]
     pub read_tokens: Vec<String>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Open cable connections; more are answered 503. The hub raises its open-files limit to
+    /// match as far as the system allows.
+    #[arg(long, env = "PRESSROOM_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
+    pub max_connections: usize,
+    /// Messages a subscriber may fall behind before it is disconnected (its queue's bound).
+    #[arg(long, env = "PRESSROOM_MAX_LAG", default_value_t = Limits::default().max_lag)]
+    pub max_lag: usize,
+    /// Largest WebSocket frame a client may send, in bytes.
+    #[arg(long, env = "PRESSROOM_MAX_FRAME_BYTES", default_value_t = Limits::default().max_frame_bytes)]
+    pub max_frame_bytes: usize,
+    /// Largest REST request body, in bytes.
+    #[arg(long, env = "PRESSROOM_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes)]
+    pub max_body_bytes: usize,
+}
+
+impl From<LimitArgs> for Limits {
+    fn from(args: LimitArgs) -> Self {
+        Limits {
+            max_connections: args.max_connections,
+            max_lag: args.max_lag,
+            max_frame_bytes: args.max_frame_bytes,
+            max_body_bytes: args.max_body_bytes,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

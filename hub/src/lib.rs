@@ -12,6 +12,9 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod fanout;
+pub mod limits;
+pub mod ordering;
 pub mod outbox;
 pub mod server;
 

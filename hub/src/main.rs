@@ -3,7 +3,7 @@ use std::io::IsTerminal;
 use clap::Parser;
 use pressroom_hub::auth::Auth;
 use pressroom_hub::config::{Cli, Command, LogFormat, ServeArgs};
-use pressroom_hub::{db, demo, Hub, HubError, RunningHub};
+use pressroom_hub::{db, demo, limits, Hub, HubError, RunningHub};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -50,10 +50,12 @@ async fn run(command: Command) -> Result<(), HubError> {
 
 /// Starts the hub and stops it gracefully on Ctrl-C or SIGTERM.
 async fn serve(args: ServeArgs) -> Result<RunningHub, HubError> {
+    limits::raise_open_files(args.limits.max_connections);
     let hub = Hub {
         listen: args.listen,
         database: args.database.database.to_string_lossy().into_owned(),
         auth: Auth::new(&args.tokens, &args.read_tokens),
+        limits: args.limits.into(),
     }
     .start()
     .await?;

@@ -1,6 +1,6 @@
 //! The transactional outbox: every domain write appends its event in the same transaction.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use pressroom_protocol::{Event, EventKind};
 use serde_json::Value;
 use sqlx::{Sqlite, Transaction};
@@ -15,6 +15,8 @@ pub async fn append(
     data: Value,
     at: DateTime<Utc>,
 ) -> Result<Event, HubError> {
+    // As stored, so the event broadcast from the commit equals the one read back from the outbox.
+    let at = at.trunc_subsecs(6);
     let (seq, epoch): (i64, String) =
         sqlx::query_as("UPDATE outbox_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, epoch")
             .fetch_one(&mut **tx)

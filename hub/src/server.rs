@@ -6,15 +6,18 @@ use std::sync::Arc;
 
 use axum::middleware;
 use tokio::net::TcpListener;
+use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{self, Auth};
-use crate::broadcaster::{self, CommitSignal};
+use crate::broadcaster::{self, CommitSink};
 use crate::cable::{self, CableState};
 use crate::db;
 use crate::domain::Domain;
+use crate::fanout::Fanout;
+use crate::limits::Limits;
 use crate::{api, outbox, HubError};
 
 /// What a hub needs to start.
@@ -25,6 +28,7 @@ pub struct Hub {
     pub database: String,
     /// With no tokens there is no auth, and only a loopback `listen` is allowed.
     pub auth: Auth,
+    pub limits: Limits,
 }
 
 /// A hub accepting connections; stop it with [`RunningHub::stop`].
@@ -41,7 +45,7 @@ pub struct RunningHub {
 impl Hub {
     /// A hub on `listen` with `database` and no auth (so `listen` must be loopback).
     pub fn new(listen: SocketAddr, database: impl Into<String>) -> Self {
-        Hub { listen, database: database.into(), auth: Auth::default() }
+        Hub { listen, database: database.into(), auth: Auth::default(), limits: Limits::default() }
     }
 
     pub async fn start(self) -> Result<RunningHub, HubError> {
@@ -57,20 +61,23 @@ impl Hub {
         }
         let pool = db::open(&self.database).await?;
         let (epoch, seq) = outbox::head(&pool).await?;
-        let signal = CommitSignal::default();
         let shutdown = CancellationToken::new();
-        let fanout = broadcaster::spawn(pool.clone(), epoch.clone(), seq, signal.clone(), shutdown.clone());
-        let domain = Domain::new(pool, signal);
+        let fanout = Fanout::new(self.limits.max_lag);
+        let (committed, incoming) = mpsc::unbounded_channel();
+        broadcaster::spawn(pool.clone(), epoch.clone(), seq, fanout.clone(), incoming, shutdown.clone());
+        let domain = Domain::new(pool, CommitSink::new(committed, None));
         let connections = Arc::<AtomicU64>::default();
         let slow_disconnects = Arc::<AtomicU64>::default();
         let cable = CableState {
             fanout,
             shutdown: shutdown.clone(),
+            open: Arc::new(Semaphore::new(self.limits.max_connections)),
+            limits: self.limits.clone(),
             connections: connections.clone(),
             slow_disconnects: slow_disconnects.clone(),
             auth: self.auth.clone(),
         };
-        let app = api::router(domain.clone())
+        let app = api::router(domain.clone(), self.limits.max_body_bytes)
             .merge(cable::router(cable))
             .layer(middleware::from_fn_with_state(self.auth, auth::require_token))
             .layer(TraceLayer::new_for_http());

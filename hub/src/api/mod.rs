@@ -9,13 +9,15 @@ pub mod openapi;
 mod print_exports;
 mod summary;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use utoipa::OpenApi;
 
 use crate::domain::Domain;
 
-pub fn router(domain: Domain) -> Router {
+/// The API; request bodies over `max_body_bytes` are refused with 413.
+pub fn router(domain: Domain, max_body_bytes: usize) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/openapi.json", get(|| async { axum::Json(openapi::ApiDoc::openapi()) }))
@@ -31,5 +33,6 @@ pub fn router(domain: Domain) -> Router {
         .route("/api/print_exports/{id}/fail", post(print_exports::fail))
         .route("/api/analytics/summary", get(summary::show))
         .route("/api/events", get(events::list))
+        .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(domain)
 }

@@ -3,8 +3,8 @@ use pressroom_protocol::EventKind;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{invalid, timestamp, Domain, Resource};
-use crate::{outbox, HubError};
+use super::{invalid, timestamp, Domain, Resource, Write};
+use crate::HubError;
 
 #[derive(Debug, Clone)]
 pub struct NewBook {
@@ -45,10 +45,7 @@ impl Domain {
 }
 
 /// Inserts a book and its `book_created` event inside a write transaction.
-pub(super) async fn insert_book(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    book: NewBook,
-) -> Result<Book, HubError> {
+pub(super) async fn insert_book(tx: &mut Write, book: NewBook) -> Result<Book, HubError> {
     if let Some(isbn) = &book.isbn {
         let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM books WHERE isbn = ?")
             .bind(isbn)
@@ -70,7 +67,7 @@ pub(super) async fn insert_book(
     .fetch_one(&mut **tx)
     .await?;
     let data = json!({ "id": id, "title": book.title, "isbn": book.isbn, "author": book.author });
-    outbox::append(tx, EventKind::BookCreated, data, now).await?;
+    tx.append(EventKind::BookCreated, data, now).await?;
     Ok(Book { id, title: book.title, isbn: book.isbn, author: book.author, created_at })
 }
 

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{invalid, timestamp, Domain, Resource};
-use crate::{outbox, HubError};
+use crate::HubError;
 
 #[derive(Debug, Clone)]
 pub struct NewCover {
@@ -57,7 +57,7 @@ impl Domain {
         .await?;
         let data =
             json!({ "id": id, "book_id": cover.book_id, "format": cover.format, "finish": cover.finish });
-        outbox::append(&mut tx, EventKind::CoverCreated, data, now).await?;
+        tx.append(EventKind::CoverCreated, data, now).await?;
         self.commit(tx).await?;
         Ok(Cover { id, book_id: cover.book_id, format: cover.format, finish: cover.finish, created_at })
     }

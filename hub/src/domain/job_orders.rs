@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::books::{insert_book, NewBook};
 use super::{invalid, timestamp, Domain, Resource};
-use crate::{outbox, HubError};
+use crate::HubError;
 
 /// Which book a new job order is for.
 #[derive(Debug, Clone)]
@@ -87,7 +87,7 @@ impl Domain {
         if let Some(due) = order.due_date {
             data["due_date"] = json!(due);
         }
-        outbox::append(&mut tx, EventKind::JobOrderCreated, data, now).await?;
+        tx.append(EventKind::JobOrderCreated, data, now).await?;
         self.commit(tx).await?;
         Ok(JobOrder {
             id,

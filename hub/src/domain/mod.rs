@@ -12,19 +12,54 @@ pub use covers::{Cover, NewCover};
 pub use job_orders::{BookRef, JobOrder, NewJobOrder};
 pub use print_exports::{ExportStatus, PrintExport};
 
+use chrono::{DateTime, Utc};
+use pressroom_protocol::{Event, EventKind};
 use serde::Serialize;
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Sqlite, SqliteConnection, Transaction};
 
-use crate::broadcaster::CommitSignal;
+use crate::broadcaster::CommitSink;
 pub(crate) use crate::db::timestamp;
 use crate::db::Pool;
 use crate::error::FieldErrors;
-use crate::HubError;
+use crate::{outbox, HubError};
 
 #[derive(Clone)]
 pub struct Domain {
     pub pool: Pool,
-    signal: CommitSignal,
+    sink: CommitSink,
+}
+
+/// A write transaction and the events it appended, reported once it commits.
+pub(crate) struct Write {
+    tx: Transaction<'static, Sqlite>,
+    events: Vec<Event>,
+}
+
+impl Write {
+    /// Appends an event to the outbox in this transaction.
+    async fn append(
+        &mut self,
+        kind: EventKind,
+        data: serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> Result<(), HubError> {
+        let event = outbox::append(&mut self.tx, kind, data, at).await?;
+        self.events.push(event);
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for Write {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for Write {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
 }
 
 /// A page of a list, newest first; pass `next_before` as `before` for the next page.
@@ -65,14 +100,14 @@ fn invalid(field: &str, message: impl Into<String>) -> HubError {
 }
 
 impl Domain {
-    pub fn new(pool: Pool, signal: CommitSignal) -> Self {
-        Domain { pool, signal }
+    pub fn new(pool: Pool, sink: CommitSink) -> Self {
+        Domain { pool, sink }
     }
 
     /// Starts a write. IMMEDIATE takes SQLite's write lock up front: a read-then-write
     /// transaction would fail with SQLITE_BUSY under concurrent writers instead of waiting.
-    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, HubError> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    async fn begin_write(&self) -> Result<Write, HubError> {
+        Ok(Write { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, events: Vec::new() })
     }
 
     /// One item by id, or 404.
@@ -98,10 +133,10 @@ impl Domain {
         Ok(Page::from_rows(rows, page, T::id))
     }
 
-    /// Commits a write and wakes the broadcaster for the events it appended.
-    async fn commit(&self, tx: Transaction<'static, Sqlite>) -> Result<(), HubError> {
-        tx.commit().await?;
-        self.signal.committed();
+    /// Commits a write and reports the events it appended to the broadcaster.
+    async fn commit(&self, write: Write) -> Result<(), HubError> {
+        write.tx.commit().await?;
+        self.sink.committed(write.events);
         Ok(())
     }
 }

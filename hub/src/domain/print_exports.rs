@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{invalid, timestamp, Domain, Resource};
-use crate::{outbox, HubError};
+use crate::HubError;
 
 /// `started` → `completed` | `failed`; nothing leaves a finished state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema)]
@@ -59,7 +59,7 @@ impl Domain {
         .fetch_one(&mut *tx)
         .await?;
         let data = json!({ "id": export.id, "job_order_id": job_order_id });
-        outbox::append(&mut tx, EventKind::PrintExportStarted, data, now).await?;
+        tx.append(EventKind::PrintExportStarted, data, now).await?;
         self.commit(tx).await?;
         Ok(export)
     }
@@ -111,7 +111,7 @@ impl Domain {
             ),
             _ => (EventKind::PrintExportCompleted, json!({ "id": id, "job_order_id": export.job_order_id })),
         };
-        outbox::append(&mut tx, kind, data, now).await?;
+        tx.append(kind, data, now).await?;
         self.commit(tx).await?;
         Ok(export)
     }

@@ -1,0 +1,211 @@
+//! The fan-out: what the broadcaster hands to every connection. A broadcast frame is encoded once
+//! per distinct subscription identifier and its bytes are shared by every connection (server
+//! frames are unmasked, so they are the same bytes for everyone); pings travel the same way.
+//!
+//! The ring behind it is the per-connection bounded queue: a connection may lag at most
+//! `capacity` messages behind; further behind, it is disconnected alone while the ring's memory
+//! stays fixed.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::ws::Utf8Bytes;
+use pressroom_protocol::{Event, ServerFrame};
+use tokio::sync::broadcast;
+
+/// One message for every connection.
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    Event(Arc<Published>),
+    /// The ping frame, identical for everyone.
+    Ping(Utf8Bytes),
+}
+
+/// A committed event with its broadcast frame for each identifier subscribed when it went out.
+#[derive(Debug)]
+pub struct Published {
+    pub seq: u64,
+    json: String,
+    frames: Vec<(Arc<str>, Utf8Bytes)>,
+}
+
+impl Published {
+    /// The frame for `identifier`: the shared bytes, or (for a subscription made while this event
+    /// was being published) encoded here.
+    pub fn frame_for(&self, identifier: &Arc<str>) -> Utf8Bytes {
+        self.frames
+            .iter()
+            .find(|(id, _)| Arc::ptr_eq(id, identifier) || **id == **identifier)
+            .map(|(_, frame)| frame.clone())
+            .unwrap_or_else(|| broadcast_frame(identifier, &self.json).into())
+    }
+}
+
+/// The sending side, shared by the broadcaster and every connection.
+#[derive(Clone)]
+pub struct Fanout {
+    sender: broadcast::Sender<Outgoing>,
+    identifiers: Identifiers,
+}
+
+impl Fanout {
+    /// A fan-out where a connection may lag `capacity` messages before it is dropped.
+    pub fn new(capacity: usize) -> Self {
+        let (sender, _) = broadcast::channel(capacity);
+        Fanout { sender, identifiers: Identifiers::default() }
+    }
+
+    /// Subscribes a new connection; it receives everything sent from now on.
+    pub fn receiver(&self) -> broadcast::Receiver<Outgoing> {
+        self.sender.subscribe()
+    }
+
+    /// Publishes `event`, encoded once per identifier subscribed right now.
+    pub fn publish(&self, event: &Event) {
+        let json = serde_json::to_string(event).expect("events serialise");
+        let frames = self
+            .identifiers
+            .current()
+            .into_iter()
+            .map(|id| {
+                let frame = broadcast_frame(&id, &json).into();
+                (id, frame)
+            })
+            .collect();
+        let seq = event.seq.unwrap_or_default();
+        // No receiver is fine: nobody is connected right now.
+        let _ = self.sender.send(Outgoing::Event(Arc::new(Published { seq, json, frames })));
+    }
+
+    /// Sends one ping frame to every connection.
+    pub fn ping(&self, unix_time: i64) {
+        let _ = self.sender.send(Outgoing::Ping(ServerFrame::Ping { message: unix_time }.to_json().into()));
+    }
+
+    /// Registers a subscription's identifier; the returned guard unregisters it when dropped.
+    pub fn subscribe(&self, identifier: &str) -> Subscription {
+        Subscription {
+            identifier: self.identifiers.intern(identifier),
+            identifiers: self.identifiers.clone(),
+        }
+    }
+}
+
+/// The distinct identifier strings subscribed across all connections, with how many use each.
+#[derive(Clone, Default)]
+struct Identifiers(Arc<Mutex<HashMap<Arc<str>, usize>>>);
+
+impl Identifiers {
+    fn intern(&self, identifier: &str) -> Arc<str> {
+        let mut map = self.0.lock().expect("identifiers lock");
+        if let Some(id) = map.get_key_value(identifier).map(|(id, _)| id.clone()) {
+            *map.get_mut(&id).expect("present") += 1;
+            return id;
+        }
+        let id: Arc<str> = identifier.into();
+        map.insert(id.clone(), 1);
+        id
+    }
+
+    fn release(&self, identifier: &Arc<str>) {
+        let mut map = self.0.lock().expect("identifiers lock");
+        if let Some(count) = map.get_mut(identifier) {
+            *count -= 1;
+            if *count == 0 {
+                map.remove(identifier);
+            }
+        }
+    }
+
+    fn current(&self) -> Vec<Arc<str>> {
+        self.0.lock().expect("identifiers lock").keys().cloned().collect()
+    }
+}
+
+/// A connection's subscription to one identifier; unregistered on drop.
+pub struct Subscription {
+    identifier: Arc<str>,
+    identifiers: Identifiers,
+}
+
+impl Subscription {
+    pub fn identifier(&self) -> &Arc<str> {
+        &self.identifier
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.identifiers.release(&self.identifier);
+    }
+}
+
+/// `{"identifier": "<identifier>", "message": <event>}` from the event's JSON encoded once.
+fn broadcast_frame(identifier: &str, message_json: &str) -> String {
+    let identifier = serde_json::to_string(identifier).expect("strings serialise");
+    format!(r#"{{"identifier":{identifier},"message":{message_json}}}"#)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pressroom_protocol::EventKind;
+    use serde_json::json;
+
+    fn event(seq: u64) -> Event {
+        let mut event = Event::new(EventKind::BookCreated, json!({"id": seq}));
+        event.seq = Some(seq);
+        event
+    }
+
+    #[test]
+    fn the_frame_embeds_the_identifier_as_a_json_string() {
+        let frame = broadcast_frame(r#"{"channel":"AnalyticsChannel"}"#, r#"{"event":"x"}"#);
+        assert_eq!(
+            ServerFrame::parse(&frame).unwrap(),
+            ServerFrame::Broadcast {
+                identifier: r#"{"channel":"AnalyticsChannel"}"#.into(),
+                message: json!({"event": "x"})
+            }
+        );
+    }
+
+    #[test]
+    fn one_encoding_per_identifier_shared_by_every_subscriber() {
+        let fanout = Fanout::new(8);
+        let a = fanout.subscribe(r#"{"channel":"AnalyticsChannel"}"#);
+        let b = fanout.subscribe(r#"{"channel":"AnalyticsChannel"}"#);
+        let spaced = fanout.subscribe(r#"{ "channel": "AnalyticsChannel" }"#);
+        assert!(Arc::ptr_eq(a.identifier(), b.identifier()), "the same string is interned once");
+        let mut receiver = fanout.receiver();
+        fanout.publish(&event(1));
+        let Ok(Outgoing::Event(published)) = receiver.try_recv() else { panic!("an event") };
+        assert_eq!(published.frames.len(), 2);
+        let (fa, fb) = (published.frame_for(a.identifier()), published.frame_for(b.identifier()));
+        assert_eq!(fa.as_str().as_ptr(), fb.as_str().as_ptr(), "the same bytes, not a copy");
+        let ServerFrame::Broadcast { identifier, message } =
+            ServerFrame::parse(published.frame_for(spaced.identifier()).as_str()).unwrap()
+        else {
+            panic!("a broadcast")
+        };
+        assert_eq!(identifier, r#"{ "channel": "AnalyticsChannel" }"#);
+        assert_eq!(message["data"]["id"], 1);
+    }
+
+    #[test]
+    fn identifiers_are_released_with_their_last_subscription() {
+        let fanout = Fanout::new(8);
+        let a = fanout.subscribe("x");
+        let b = fanout.subscribe("x");
+        drop(a);
+        assert_eq!(fanout.identifiers.current().len(), 1);
+        drop(b);
+        assert!(fanout.identifiers.current().is_empty());
+        // A subscription made after a publish still gets a correct frame.
+        let mut receiver = fanout.receiver();
+        fanout.publish(&event(2));
+        let late = fanout.subscribe("late");
+        let Ok(Outgoing::Event(published)) = receiver.try_recv() else { panic!("an event") };
+        assert!(published.frame_for(late.identifier()).as_str().starts_with(r#"{"identifier":"late""#));
+    }
+}

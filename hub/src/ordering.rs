@@ -1,0 +1,118 @@
+//! Delivery order, sans IO: events arrive from local commits, from Redis and from outbox reads,
+//! possibly out of order, twice, or not at all; they leave strictly in seq order, each once. An
+//! event after a gap is held back; a gap open for the wait asks for an outbox read.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use pressroom_protocol::Event;
+
+/// How long a gap may stay open before it is filled from the outbox: long enough for a commit's
+/// own notice (or Redis) to arrive, short against the delivery target.
+pub const GAP_WAIT: Duration = Duration::from_millis(150);
+
+#[derive(Debug)]
+pub struct Ordering {
+    /// The seq delivered last.
+    delivered: u64,
+    /// Events after a gap, by seq.
+    held: BTreeMap<u64, Event>,
+    /// When the current gap was first seen.
+    gap_since: Option<Instant>,
+}
+
+impl Ordering {
+    /// Everything up to `delivered` has gone out (or predates this process).
+    pub fn new(delivered: u64) -> Self {
+        Ordering { delivered, held: BTreeMap::new(), gap_since: None }
+    }
+
+    pub fn delivered(&self) -> u64 {
+        self.delivered
+    }
+
+    /// Takes one event; returns what can go out now, in seq order.
+    pub fn push(&mut self, event: Event, now: Instant) -> Vec<Event> {
+        let Some(seq) = event.seq else { return Vec::new() };
+        if seq <= self.delivered {
+            return Vec::new(); // already out
+        }
+        self.held.entry(seq).or_insert(event);
+        let mut ready = Vec::new();
+        while let Some(event) = self.held.remove(&(self.delivered + 1)) {
+            self.delivered += 1;
+            ready.push(event);
+        }
+        self.gap_since = match (self.held.is_empty(), self.gap_since) {
+            (true, _) => None,
+            (false, Some(since)) if ready.is_empty() => Some(since),
+            (false, _) => Some(now),
+        };
+        ready
+    }
+
+    /// When an outbox read is due for the open gap, if there is one.
+    pub fn fill_at(&self) -> Option<Instant> {
+        self.gap_since.map(|since| since + GAP_WAIT)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pressroom_protocol::EventKind;
+    use proptest::prelude::*;
+
+    fn event(seq: u64) -> Event {
+        let mut event = Event::new(EventKind::BookCreated, serde_json::json!({}));
+        event.seq = Some(seq);
+        event
+    }
+
+    fn seqs(events: Vec<Event>) -> Vec<u64> {
+        events.into_iter().map(|e| e.seq.unwrap()).collect()
+    }
+
+    #[test]
+    fn holds_after_a_gap_and_releases_in_order() {
+        let t0 = Instant::now();
+        let mut ordering = Ordering::new(4);
+        assert_eq!(seqs(ordering.push(event(5), t0)), [5]);
+        assert_eq!(ordering.fill_at(), None);
+        assert!(ordering.push(event(7), t0).is_empty());
+        assert!(ordering.push(event(8), t0 + GAP_WAIT / 2).is_empty());
+        assert_eq!(ordering.fill_at(), Some(t0 + GAP_WAIT), "the gap's first sight counts");
+        assert!(ordering.push(event(7), t0).is_empty(), "a duplicate changes nothing");
+        assert_eq!(seqs(ordering.push(event(6), t0 + GAP_WAIT)), [6, 7, 8]);
+        assert_eq!(ordering.fill_at(), None);
+        assert!(ordering.push(event(3), t0).is_empty(), "old events are ignored");
+        assert_eq!(ordering.delivered(), 8);
+    }
+
+    #[test]
+    fn a_partly_filled_gap_restarts_its_wait() {
+        let t0 = Instant::now();
+        let mut ordering = Ordering::new(0);
+        ordering.push(event(3), t0);
+        let later = t0 + Duration::from_millis(10);
+        assert_eq!(seqs(ordering.push(event(1), later)), [1]);
+        assert_eq!(ordering.fill_at(), Some(later + GAP_WAIT));
+    }
+
+    proptest! {
+        /// Any arrival order with duplicates delivers 1..=n exactly once, in order.
+        #[test]
+        fn any_arrival_order_delivers_each_once_in_order(
+            order in Just((1..=40u64).collect::<Vec<_>>()).prop_shuffle(),
+            duplicates in proptest::collection::vec(1..=40u64, 0..20),
+        ) {
+            let mut ordering = Ordering::new(0);
+            let mut out = Vec::new();
+            for seq in order.into_iter().chain(duplicates) {
+                out.extend(seqs(ordering.push(event(seq), Instant::now())));
+            }
+            prop_assert_eq!(out, (1..=40).collect::<Vec<_>>());
+            prop_assert_eq!(ordering.fill_at(), None);
+        }
+    }
+}
