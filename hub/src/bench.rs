@@ -1,0 +1,432 @@
+//! `pressroom-hub bench`: a load tool that speaks Action Cable, so the same run measures this hub
+//! or a stock Rails server. N subscribers connect at a set rate; M broadcasts are triggered over
+//! HTTP, each carrying its send time (`bench:<unix µs>` in a string field); every subscriber
+//! records each broadcast's delivery latency. With the server's pid it also reads the server's
+//! CPU time and memory from /proc (Linux).
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures_util::{SinkExt, StreamExt};
+use pressroom_protocol::cable::{channel_identifier, ANALYTICS_CHANNEL, SUBPROTOCOL};
+use pressroom_protocol::{ClientCommand, ServerFrame};
+use serde_json::json;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+
+use crate::HubError;
+
+/// What triggers a broadcast.
+#[derive(Debug, Clone)]
+pub enum Trigger {
+    /// `POST /api/job_orders` on the hub that serves the cable.
+    Hub,
+    /// `POST` of `{"event": "job_order_created", "data": {"customer": "bench:…"}}` to this URL
+    /// (e.g. a Rails app's endpoint that broadcasts its body on `analytics`).
+    Url(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Bench {
+    /// The cable URL (`ws://host:port/cable`).
+    pub cable: String,
+    pub trigger: Trigger,
+    pub token: Option<String>,
+    pub subscribers: usize,
+    /// New connections per second.
+    pub connect_rate: f64,
+    pub broadcasts: usize,
+    /// Broadcasts per second.
+    pub broadcast_rate: f64,
+    /// How long to wait for missing deliveries after the last broadcast.
+    pub settle: Duration,
+    /// The server's process id, for its CPU time and memory.
+    pub server_pid: Option<u32>,
+}
+
+/// What a run measured.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub subscribers: usize,
+    pub connected: usize,
+    pub connect_failures: usize,
+    pub connect_p50: Duration,
+    pub connect_p99: Duration,
+    /// From the first connection attempt to the last confirmed subscription.
+    pub connect_all: Duration,
+    pub broadcasts: usize,
+    pub trigger_failures: usize,
+    pub expected: u64,
+    pub delivered: u64,
+    pub latency_p50: Duration,
+    pub latency_p99: Duration,
+    pub latency_max: Duration,
+    /// Server CPU time during the broadcast phase, per delivery.
+    pub cpu_per_delivery: Option<Duration>,
+    /// Server resident memory added per subscriber, once all are subscribed.
+    pub memory_per_subscriber: Option<u64>,
+    /// The same after the broadcasts (buffers touched).
+    pub memory_per_subscriber_after: Option<u64>,
+}
+
+/// Runs the benchmark.
+pub async fn run(bench: Bench) -> Result<Report, HubError> {
+    if let Err(error) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::warn!(%error, "could not raise the open-files limit");
+    }
+    let origin = http_origin(&bench.cable)?;
+    let process = bench.server_pid.map(Process);
+    let rss_before = process.as_ref().and_then(Process::rss);
+
+    // Connect at the set rate; each subscriber reports when its subscription is confirmed.
+    let stop = CancellationToken::new();
+    let delivered = Arc::new(AtomicU64::new(0));
+    let (connected_tx, mut connected_rx) = mpsc::unbounded_channel();
+    let mut tasks = Vec::with_capacity(bench.subscribers);
+    let started = Instant::now();
+    let mut pace = tokio::time::interval(Duration::from_secs_f64(1.0 / bench.connect_rate));
+    for _ in 0..bench.subscribers {
+        pace.tick().await;
+        let subscriber = Subscriber {
+            cable: bench.cable.clone(),
+            token: bench.token.clone(),
+            delivered: delivered.clone(),
+            expect: bench.broadcasts,
+        };
+        tasks.push(tokio::spawn(subscriber.run(connected_tx.clone(), stop.clone())));
+    }
+    drop(connected_tx);
+    let mut connect_times = Vec::with_capacity(bench.subscribers);
+    let mut connect_failures = 0;
+    // Subscribers keep their sender while they run, so count the answers.
+    for _ in 0..bench.subscribers {
+        let Some(result) = connected_rx.recv().await else { break };
+        match result {
+            Ok(took) => connect_times.push(took),
+            Err(error) => {
+                connect_failures += 1;
+                if connect_failures <= 3 {
+                    tracing::warn!(%error, "a subscriber failed to connect");
+                }
+            }
+        }
+    }
+    let connect_all = started.elapsed();
+    let connected = connect_times.len();
+    let rss_subscribed = process.as_ref().and_then(Process::rss);
+    let cpu_before = process.as_ref().and_then(Process::cpu);
+
+    // Broadcast at the set rate; each trigger is its own request so a slow one does not hold
+    // back the pace.
+    let client = reqwest::Client::new();
+    let trigger_failures = Arc::new(AtomicU64::new(0));
+    let mut pace = tokio::time::interval(Duration::from_secs_f64(1.0 / bench.broadcast_rate));
+    let mut triggers = Vec::with_capacity(bench.broadcasts);
+    for _ in 0..bench.broadcasts {
+        pace.tick().await;
+        let request = trigger_request(&client, &bench.trigger, &origin, bench.token.as_deref());
+        let failures = trigger_failures.clone();
+        triggers.push(tokio::spawn(async move {
+            let ok = request.send().await.is_ok_and(|r| r.status().is_success());
+            if !ok {
+                failures.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for trigger in triggers {
+        let _ = trigger.await;
+    }
+    let expected = (connected * bench.broadcasts) as u64;
+    let deadline = Instant::now() + bench.settle;
+    // A load tool may poll: the count is an atomic shared by every subscriber.
+    while delivered.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let cpu_after = process.as_ref().and_then(Process::cpu);
+    let rss_after = process.as_ref().and_then(Process::rss);
+    stop.cancel();
+    let mut latencies = Vec::with_capacity(expected as usize);
+    for task in tasks {
+        if let Ok(mut received) = task.await {
+            latencies.append(&mut received);
+        }
+    }
+    latencies.sort_unstable();
+    connect_times.sort_unstable();
+    let delivered = delivered.load(Ordering::Relaxed);
+    let per_subscriber = |after: Option<u64>| match (rss_before, after) {
+        (Some(before), Some(after)) if connected > 0 => Some(after.saturating_sub(before) / connected as u64),
+        _ => None,
+    };
+    Ok(Report {
+        subscribers: bench.subscribers,
+        connected,
+        connect_failures,
+        connect_p50: percentile(&connect_times, 50.0),
+        connect_p99: percentile(&connect_times, 99.0),
+        connect_all,
+        broadcasts: bench.broadcasts,
+        trigger_failures: trigger_failures.load(Ordering::Relaxed) as usize,
+        expected,
+        delivered,
+        latency_p50: Duration::from_micros(percentile(&latencies, 50.0)),
+        latency_p99: Duration::from_micros(percentile(&latencies, 99.0)),
+        latency_max: Duration::from_micros(latencies.last().copied().unwrap_or_default()),
+        cpu_per_delivery: match (cpu_before, cpu_after) {
+            (Some(before), Some(after)) if delivered > 0 => Some((after - before) / delivered as u32),
+            _ => None,
+        },
+        memory_per_subscriber: per_subscriber(rss_subscribed),
+        memory_per_subscriber_after: per_subscriber(rss_after),
+    })
+}
+
+fn trigger_request(
+    client: &reqwest::Client,
+    trigger: &Trigger,
+    origin: &str,
+    token: Option<&str>,
+) -> reqwest::RequestBuilder {
+    let stamp = format!("bench:{}", unix_micros());
+    let request = match trigger {
+        Trigger::Hub => client
+            .post(format!("{origin}/api/job_orders"))
+            .json(&json!({"book_title": "Bench", "customer": stamp, "quantity": 1})),
+        Trigger::Url(url) => {
+            client.post(url).json(&json!({"event": "job_order_created", "data": {"customer": stamp}}))
+        }
+    };
+    match token {
+        Some(token) => request.bearer_auth(token),
+        None => request,
+    }
+}
+
+/// `ws://host:port/cable` → `http://host:port`.
+fn http_origin(cable: &str) -> Result<String, HubError> {
+    let invalid = || HubError::Config(format!("{cable:?} is not a ws:// or wss:// cable URL"));
+    let (scheme, rest) = cable.split_once("://").ok_or_else(invalid)?;
+    let scheme = match scheme {
+        "ws" => "http",
+        "wss" => "https",
+        _ => return Err(invalid()),
+    };
+    let host = rest.split('/').next().filter(|h| !h.is_empty()).ok_or_else(invalid)?;
+    Ok(format!("{scheme}://{host}"))
+}
+
+fn unix_micros() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_micros() as u64
+}
+
+/// The value below which `p` percent of the sorted `values` fall.
+fn percentile<T: Copy + Default>(sorted: &[T], p: f64) -> T {
+    if sorted.is_empty() {
+        return T::default();
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// One benchmark subscriber.
+struct Subscriber {
+    cable: String,
+    token: Option<String>,
+    delivered: Arc<AtomicU64>,
+    expect: usize,
+}
+
+impl Subscriber {
+    /// Connects, subscribes, reports how long that took, then records the latency (µs) of each
+    /// benchmark broadcast until stopped.
+    async fn run(
+        self,
+        connected: mpsc::UnboundedSender<Result<Duration, String>>,
+        stop: CancellationToken,
+    ) -> Vec<u64> {
+        let started = Instant::now();
+        let mut socket = match self.connect().await {
+            Ok(socket) => socket,
+            Err(error) => {
+                let _ = connected.send(Err(error));
+                return Vec::new();
+            }
+        };
+        let _ = connected.send(Ok(started.elapsed()));
+        let mut latencies = Vec::with_capacity(self.expect);
+        loop {
+            let message = tokio::select! {
+                () = stop.cancelled() => break,
+                message = socket.next() => message,
+            };
+            match message {
+                Some(Ok(Message::Text(text))) => {
+                    if let Some(sent) = stamp(&text) {
+                        latencies.push(unix_micros().saturating_sub(sent));
+                        self.delivered.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                Some(Ok(_)) => {}
+                None | Some(Err(_)) => break,
+            }
+        }
+        let _ = socket.close(None).await;
+        latencies
+    }
+
+    async fn connect(
+        &self,
+    ) -> Result<
+        tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+        String,
+    > {
+        let mut request = self.cable.as_str().into_client_request().map_err(|e| e.to_string())?;
+        let headers = request.headers_mut();
+        headers.insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
+        if let Some(token) = &self.token {
+            let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| e.to_string())?;
+            headers.insert("Authorization", bearer);
+        }
+        // Small buffers, so ten thousand clients fit beside the server.
+        let config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0);
+        let (mut socket, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
+            .await
+            .map_err(|e| e.to_string())?;
+        let identifier = channel_identifier(ANALYTICS_CHANNEL);
+        let subscribe = ClientCommand::Subscribe { identifier }.to_json();
+        socket.send(Message::Text(subscribe.into())).await.map_err(|e| e.to_string())?;
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Text(text))) => match ServerFrame::parse(&text) {
+                    Ok(ServerFrame::ConfirmSubscription { .. }) => return Ok(socket),
+                    Ok(ServerFrame::RejectSubscription { .. }) => return Err("subscription rejected".into()),
+                    Ok(ServerFrame::Disconnect { reason, .. }) => {
+                        return Err(format!("disconnected: {reason}"))
+                    }
+                    _ => {}
+                },
+                Some(Ok(_)) => {}
+                Some(Err(error)) => return Err(error.to_string()),
+                None => return Err("closed before the subscription was confirmed".into()),
+            }
+        }
+    }
+}
+
+/// The send time in a benchmark broadcast's `bench:<unix µs>` marker.
+fn stamp(frame: &str) -> Option<u64> {
+    let at = frame.find("bench:")? + "bench:".len();
+    let digits = frame[at..].bytes().take_while(u8::is_ascii_digit).count();
+    frame[at..at + digits].parse().ok()
+}
+
+/// A process on this machine, read through /proc.
+struct Process(u32);
+
+impl Process {
+    /// Resident memory in bytes.
+    fn rss(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.0)).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    }
+
+    /// User + system CPU time of all its threads.
+    fn cpu(&self) -> Option<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.0)).ok()?;
+        // Fields after the parenthesised name; utime and stime are the 14th and 15th overall.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        // SAFETY: sysconf only reads a configuration value.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        (per_second > 0).then(|| Duration::from_secs_f64(ticks as f64 / per_second as f64))
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
+        writeln!(
+            f,
+            "subscribers   {} connected of {} ({} failed) in {:.1} s; connect p50 {}, p99 {}",
+            self.connected,
+            self.subscribers,
+            self.connect_failures,
+            self.connect_all.as_secs_f64(),
+            ms(self.connect_p50),
+            ms(self.connect_p99)
+        )?;
+        writeln!(
+            f,
+            "broadcasts    {} ({} trigger failures); delivered {} of {} ({:.3} %)",
+            self.broadcasts,
+            self.trigger_failures,
+            self.delivered,
+            self.expected,
+            if self.expected == 0 { 100.0 } else { self.delivered as f64 * 100.0 / self.expected as f64 }
+        )?;
+        writeln!(
+            f,
+            "latency       p50 {}, p99 {}, max {}",
+            ms(self.latency_p50),
+            ms(self.latency_p99),
+            ms(self.latency_max)
+        )?;
+        match self.cpu_per_delivery {
+            Some(cpu) => writeln!(f, "server cpu    {:.2} µs per delivery", cpu.as_secs_f64() * 1e6)?,
+            None => writeln!(f, "server cpu    (pass --server-pid to measure)")?,
+        }
+        match (self.memory_per_subscriber, self.memory_per_subscriber_after) {
+            (Some(idle), Some(after)) => writeln!(
+                f,
+                "server memory {:.1} KiB per subscriber subscribed, {:.1} KiB after the broadcasts",
+                idle as f64 / 1024.0,
+                after as f64 / 1024.0
+            ),
+            _ => writeln!(f, "server memory (pass --server-pid to measure)"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_send_time_in_a_frame() {
+        let frame = r#"{"identifier":"x","message":{"event":"job_order_created","data":{"customer":"bench:1700000000123456"}}}"#;
+        assert_eq!(stamp(frame), Some(1_700_000_000_123_456));
+        assert_eq!(stamp(r#"{"type":"ping","message":1}"#), None);
+    }
+
+    #[test]
+    fn percentiles_by_rank() {
+        let values: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&values, 50.0), 50);
+        assert_eq!(percentile(&values, 99.0), 99);
+        assert_eq!(percentile(&values, 100.0), 100);
+        assert_eq!(percentile(&[7u64], 99.0), 7);
+        assert_eq!(percentile::<u64>(&[], 50.0), 0);
+    }
+
+    #[test]
+    fn the_http_origin_comes_from_the_cable_url() {
+        assert_eq!(http_origin("ws://127.0.0.1:3000/cable").unwrap(), "http://127.0.0.1:3000");
+        assert_eq!(http_origin("wss://example.com/cable").unwrap(), "https://example.com");
+        assert!(http_origin("http://example.com/cable").is_err());
+    }
+
+    #[test]
+    fn reads_this_process_from_proc() {
+        let me = Process(std::process::id());
+        assert!(me.rss().unwrap() > 0);
+        assert!(me.cpu().is_some());
+    }
+}
