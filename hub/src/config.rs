@@ -91,7 +91,7 @@ impl From<BenchArgs> for Bench {
 
 #[derive(Debug, Args)]
 pub struct DatabaseArgs {
-    /// Database: a file path (SQLite, created if missing) or a `sqlite:` URL.
+    /// Database: a file path (SQLite, created if missing), a `sqlite:` URL or a `postgres://` URL.
     /// Default: hub.sqlite3 in the user's data directory.
     #[arg(long, env = "PRESSROOM_DATABASE_URL", default_value_os_t = default_database())]
     pub database: PathBuf,
@@ -112,6 +112,10 @@ pub struct ServeArgs {
     /// A read-only token (repeatable): may read and subscribe, never write (403).
     #[arg(long = "read-token", env = "PRESSROOM_READ_TOKENS", value_delimiter = ',', hide_env_values = true)]
     pub read_tokens: Vec<String>,
+    /// Redis for several hubs on one Postgres database: each publishes its commits there and
+    /// fans out what the others commit.
+    #[arg(long, env = "PRESSROOM_REDIS_URL")]
+    pub redis: Option<String>,
     #[command(flatten)]
     pub limits: LimitArgs,
 }

@@ -1,43 +1,95 @@
-//! Opening the database and applying migrations.
+//! Opening the database — SQLite (the zero-config default) or Postgres, through sqlx's `Any`
+//! driver with runtime-checked queries — and applying that backend's migrations.
 
 use std::str::FromStr;
-
-use chrono::{DateTime, SecondsFormat, Utc};
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{AnyPool, ConnectOptions, Executor};
 
 use crate::HubError;
 
-pub type Pool = SqlitePool;
+pub type Pool = AnyPool;
 
-/// Opens `location` — a bare file path or a `sqlite:` URL; the file is created if missing —
-/// and applies pending migrations (idempotent).
-pub async fn open(location: &str) -> Result<Pool, HubError> {
-    let options = if location.starts_with("sqlite:") {
-        SqliteConnectOptions::from_str(location)
-            .map_err(|e| HubError::DatabaseUrl(location.to_owned(), e.to_string()))?
-    } else if location.contains("://") {
-        return Err(HubError::DatabaseUrl(
-            location.to_owned(),
-            "expected a file path or a sqlite: URL".to_owned(),
-        ));
-    } else {
-        SqliteConnectOptions::new().filename(location)
-    };
-    if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+/// Which engine a database runs on; the SQL is shared, transaction starts differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// How a write transaction starts: with the one lock every writer takes, held to the end,
+    /// so writes are serialised alike on both engines (a find-or-create never doubles). SQLite:
+    /// IMMEDIATE takes the database's write lock up front (a read-then-write transaction would
+    /// fail with SQLITE_BUSY instead of waiting). Postgres: the outbox head's row lock.
+    pub fn begin_write(self) -> &'static [&'static str] {
+        match self {
+            Backend::Sqlite => &["BEGIN IMMEDIATE"],
+            Backend::Postgres => &["BEGIN", "SELECT 1 FROM outbox_head WHERE id = 1 FOR UPDATE"],
+        }
     }
-    let options = options
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5));
-    let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-    sqlx::migrate!("./migrations").run(&pool).await?;
-    Ok(pool)
+
+    /// How a multi-statement read starts, so all of it sees one snapshot.
+    pub fn begin_read(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "BEGIN",
+            Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        }
+    }
+}
+
+/// An open database.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pub pool: Pool,
+    pub backend: Backend,
+}
+
+/// Opens `location` — a bare file path or a `sqlite:` URL (the file is created if missing), or a
+/// `postgres://` URL — and applies pending migrations (idempotent).
+pub async fn open(location: &str) -> Result<Database, HubError> {
+    sqlx::any::install_default_drivers();
+    let invalid = |why: String| HubError::DatabaseUrl(location.to_owned(), why);
+    let database = if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        let options = AnyConnectOptions::from_str(location).map_err(|e| invalid(e.to_string()))?;
+        let pool = AnyPoolOptions::new().max_connections(16).connect_with(options).await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Database { pool, backend: Backend::Postgres }
+    } else {
+        let sqlite = if location.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(location).map_err(|e| invalid(e.to_string()))?
+        } else if location.contains("://") {
+            return Err(invalid("expected a file path, a sqlite: URL or a postgres:// URL".to_owned()));
+        } else {
+            SqliteConnectOptions::new().filename(location)
+        };
+        if let Some(dir) = sqlite.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let url = sqlite.create_if_missing(true).to_url_lossy();
+        let options = AnyConnectOptions::from_url(&url).map_err(|e| invalid(e.to_string()))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                    )
+                    .await
+                    .map(drop)
+                })
+            })
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Database { pool, backend: Backend::Sqlite }
+    };
+    Ok(database)
 }
 
 /// Times are stored as fixed-width RFC 3339 UTC text, so text order is time order.

@@ -17,6 +17,7 @@ pub mod fanout;
 pub mod limits;
 pub mod ordering;
 pub mod outbox;
+pub mod pubsub;
 pub mod server;
 
 pub use error::HubError;

@@ -27,7 +27,7 @@ async fn main() -> std::process::ExitCode {
 async fn run(command: Command) -> Result<(), HubError> {
     match command {
         Command::Migrate(args) => {
-            db::open(&args.database.to_string_lossy()).await?.close().await;
+            db::open(&args.database.to_string_lossy()).await?.pool.close().await;
             tracing::info!("migrations applied");
             Ok(())
         }
@@ -60,6 +60,7 @@ async fn serve(args: ServeArgs) -> Result<RunningHub, HubError> {
         database: args.database.database.to_string_lossy().into_owned(),
         auth: Auth::new(&args.tokens, &args.read_tokens),
         limits: args.limits.into(),
+        redis: args.redis,
     }
     .start()
     .await?;

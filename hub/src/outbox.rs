@@ -3,14 +3,15 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use pressroom_protocol::{Event, EventKind};
 use serde_json::Value;
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Any, Transaction};
 
 use crate::HubError;
 
-/// Appends an event inside `tx`. Bumping the head row takes SQLite's write lock for the rest of
-/// the transaction, so seqs are handed out in commit order with no gaps.
+/// Appends an event inside `tx`. Bumping the head row locks it (SQLite: the database's write
+/// lock; Postgres: the row) until the transaction ends, so seqs are handed out in commit order
+/// with no gaps — unlike a Postgres sequence, whose values can commit out of order.
 pub async fn append(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     kind: EventKind,
     data: Value,
     at: DateTime<Utc>,
@@ -21,7 +22,7 @@ pub async fn append(
         sqlx::query_as("UPDATE outbox_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, epoch")
             .fetch_one(&mut **tx)
             .await?;
-    sqlx::query("INSERT INTO events (seq, kind, data, at) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO events (seq, kind, data, at) VALUES ($1, $2, $3, $4)")
         .bind(seq)
         .bind(kind.as_str())
         .bind(data.to_string())
@@ -36,7 +37,7 @@ pub async fn append(
 }
 
 /// The database's epoch and the last committed seq.
-pub async fn head(executor: impl sqlx::SqliteExecutor<'_>) -> Result<(String, u64), HubError> {
+pub async fn head(executor: impl sqlx::Executor<'_, Database = Any>) -> Result<(String, u64), HubError> {
     let (epoch, seq): (String, i64) =
         sqlx::query_as("SELECT epoch, seq FROM outbox_head WHERE id = 1").fetch_one(executor).await?;
     Ok((epoch, seq as u64))
@@ -44,15 +45,15 @@ pub async fn head(executor: impl sqlx::SqliteExecutor<'_>) -> Result<(String, u6
 
 /// Committed events after `after`, in seq order, at most `limit`.
 pub async fn read_after(
-    executor: impl sqlx::SqliteExecutor<'_>,
+    executor: impl sqlx::Executor<'_, Database = Any>,
     epoch: &str,
     after: u64,
     limit: u32,
 ) -> Result<Vec<Event>, HubError> {
     let rows: Vec<(i64, String, String, String)> =
-        sqlx::query_as("SELECT seq, kind, data, at FROM events WHERE seq > ? ORDER BY seq LIMIT ?")
+        sqlx::query_as("SELECT seq, kind, data, at FROM events WHERE seq > $1 ORDER BY seq LIMIT $2")
             .bind(after as i64)
-            .bind(limit)
+            .bind(i64::from(limit))
             .fetch_all(executor)
             .await?;
     rows.into_iter()

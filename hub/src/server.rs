@@ -18,7 +18,7 @@ use crate::db;
 use crate::domain::Domain;
 use crate::fanout::Fanout;
 use crate::limits::Limits;
-use crate::{api, outbox, HubError};
+use crate::{api, outbox, pubsub, HubError};
 
 /// What a hub needs to start.
 #[derive(Debug, Clone)]
@@ -29,6 +29,8 @@ pub struct Hub {
     /// With no tokens there is no auth, and only a loopback `listen` is allowed.
     pub auth: Auth,
     pub limits: Limits,
+    /// With a Redis URL, hubs sharing a Postgres database serve one stream.
+    pub redis: Option<String>,
 }
 
 /// A hub accepting connections; stop it with [`RunningHub::stop`].
@@ -45,7 +47,13 @@ pub struct RunningHub {
 impl Hub {
     /// A hub on `listen` with `database` and no auth (so `listen` must be loopback).
     pub fn new(listen: SocketAddr, database: impl Into<String>) -> Self {
-        Hub { listen, database: database.into(), auth: Auth::default(), limits: Limits::default() }
+        Hub {
+            listen,
+            database: database.into(),
+            auth: Auth::default(),
+            limits: Limits::default(),
+            redis: None,
+        }
     }
 
     pub async fn start(self) -> Result<RunningHub, HubError> {
@@ -59,13 +67,18 @@ impl Hub {
             }
             tracing::warn!("no tokens configured: auth is off, serving loopback only");
         }
-        let pool = db::open(&self.database).await?;
+        let database = db::open(&self.database).await?;
+        let pool = database.pool.clone();
         let (epoch, seq) = outbox::head(&pool).await?;
         let shutdown = CancellationToken::new();
         let fanout = Fanout::new(self.limits.max_lag);
         let (committed, incoming) = mpsc::unbounded_channel();
         broadcaster::spawn(pool.clone(), epoch.clone(), seq, fanout.clone(), incoming, shutdown.clone());
-        let domain = Domain::new(pool, CommitSink::new(committed, None));
+        let remote = match &self.redis {
+            Some(url) => Some(pubsub::spawn(url, &epoch, committed.clone(), shutdown.clone())?),
+            None => None,
+        };
+        let domain = Domain::new(database, CommitSink::new(committed, remote));
         let connections = Arc::<AtomicU64>::default();
         let slow_disconnects = Arc::<AtomicU64>::default();
         let cable = CableState {

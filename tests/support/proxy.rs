@@ -58,6 +58,13 @@ impl Proxy {
         self.fault.send_replace(fault);
     }
 
+    /// Closes every connection relayed so far (new ones follow the current fault).
+    pub fn cut(&self) {
+        for task in self.connections.lock().unwrap().iter() {
+            task.abort();
+        }
+    }
+
     /// How many connections the proxy has accepted and relayed so far.
     pub fn relayed(&self) -> usize {
         self.connections.lock().unwrap().len()

@@ -47,7 +47,7 @@ impl Domain {
 /// Inserts a book and its `book_created` event inside a write transaction.
 pub(super) async fn insert_book(tx: &mut Write, book: NewBook) -> Result<Book, HubError> {
     if let Some(isbn) = &book.isbn {
-        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM books WHERE isbn = ?")
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM books WHERE isbn = $1")
             .bind(isbn)
             .fetch_optional(&mut **tx)
             .await?;
@@ -58,7 +58,7 @@ pub(super) async fn insert_book(tx: &mut Write, book: NewBook) -> Result<Book, H
     let now = Utc::now();
     let created_at = timestamp(now);
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO books (title, isbn, author, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        "INSERT INTO books (title, isbn, author, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(&book.title)
     .bind(&book.isbn)

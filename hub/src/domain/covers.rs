@@ -37,7 +37,7 @@ impl Resource for Cover {
 impl Domain {
     pub async fn create_cover(&self, cover: NewCover) -> Result<Cover, HubError> {
         let mut tx = self.begin_write().await?;
-        let book: Option<i64> = sqlx::query_scalar("SELECT id FROM books WHERE id = ?")
+        let book: Option<i64> = sqlx::query_scalar("SELECT id FROM books WHERE id = $1")
             .bind(cover.book_id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -47,7 +47,7 @@ impl Domain {
         let now = Utc::now();
         let created_at = timestamp(now);
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO covers (book_id, format, finish, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+            "INSERT INTO covers (book_id, format, finish, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(cover.book_id)
         .bind(&cover.format)

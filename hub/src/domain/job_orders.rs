@@ -29,7 +29,9 @@ pub struct JobOrder {
     pub book_id: i64,
     pub customer: String,
     pub quantity: i64,
-    pub due_date: Option<NaiveDate>,
+    /// YYYY-MM-DD
+    #[schema(format = Date)]
+    pub due_date: Option<String>,
     pub created_at: String,
 }
 
@@ -50,7 +52,7 @@ impl Domain {
         let mut tx = self.begin_write().await?;
         let book_id = match order.book {
             BookRef::Id(id) => {
-                let found: Option<i64> = sqlx::query_scalar("SELECT id FROM books WHERE id = ?")
+                let found: Option<i64> = sqlx::query_scalar("SELECT id FROM books WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -58,7 +60,7 @@ impl Domain {
             }
             BookRef::Title(title) => {
                 let found: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM books WHERE title = ? ORDER BY id LIMIT 1")
+                    sqlx::query_scalar("SELECT id FROM books WHERE title = $1 ORDER BY id LIMIT 1")
                         .bind(&title)
                         .fetch_optional(&mut *tx)
                         .await?;
@@ -72,12 +74,12 @@ impl Domain {
         let created_at = timestamp(now);
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO job_orders (book_id, customer, quantity, due_date, created_at) \
-             VALUES (?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(book_id)
         .bind(&order.customer)
         .bind(order.quantity)
-        .bind(order.due_date)
+        .bind(order.due_date.map(|d| d.to_string()))
         .bind(&created_at)
         .fetch_one(&mut *tx)
         .await?;
@@ -94,7 +96,7 @@ impl Domain {
             book_id,
             customer: order.customer,
             quantity: order.quantity,
-            due_date: order.due_date,
+            due_date: order.due_date.map(|d| d.to_string()),
             created_at,
         })
     }

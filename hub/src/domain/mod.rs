@@ -15,23 +15,24 @@ pub use print_exports::{ExportStatus, PrintExport};
 use chrono::{DateTime, Utc};
 use pressroom_protocol::{Event, EventKind};
 use serde::Serialize;
-use sqlx::{Sqlite, SqliteConnection, Transaction};
+use sqlx::{Any, AnyConnection, Transaction};
 
 use crate::broadcaster::CommitSink;
 pub(crate) use crate::db::timestamp;
-use crate::db::Pool;
+use crate::db::{Backend, Database, Pool};
 use crate::error::FieldErrors;
 use crate::{outbox, HubError};
 
 #[derive(Clone)]
 pub struct Domain {
     pub pool: Pool,
+    backend: Backend,
     sink: CommitSink,
 }
 
 /// A write transaction and the events it appended, reported once it commits.
 pub(crate) struct Write {
-    tx: Transaction<'static, Sqlite>,
+    tx: Transaction<'static, Any>,
     events: Vec<Event>,
 }
 
@@ -50,14 +51,14 @@ impl Write {
 }
 
 impl std::ops::Deref for Write {
-    type Target = SqliteConnection;
-    fn deref(&self) -> &SqliteConnection {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
         &self.tx
     }
 }
 
 impl std::ops::DerefMut for Write {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
         &mut self.tx
     }
 }
@@ -70,7 +71,7 @@ pub struct Page<T> {
 }
 
 /// A table the API reads items from, one by id or a page at a time.
-pub trait Resource: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin {
+pub trait Resource: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin {
     const TABLE: &'static str;
     const COLUMNS: &'static str;
     /// For "… not found".
@@ -100,19 +101,27 @@ fn invalid(field: &str, message: impl Into<String>) -> HubError {
 }
 
 impl Domain {
-    pub fn new(pool: Pool, sink: CommitSink) -> Self {
-        Domain { pool, sink }
+    pub fn new(database: Database, sink: CommitSink) -> Self {
+        Domain { pool: database.pool, backend: database.backend, sink }
     }
 
-    /// Starts a write. IMMEDIATE takes SQLite's write lock up front: a read-then-write
-    /// transaction would fail with SQLITE_BUSY under concurrent writers instead of waiting.
     async fn begin_write(&self) -> Result<Write, HubError> {
-        Ok(Write { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, events: Vec::new() })
+        let (begin, lock) = self.backend.begin_write().split_first().expect("a BEGIN");
+        let mut tx = self.pool.begin_with(*begin).await?;
+        for statement in lock {
+            sqlx::query(statement).execute(&mut *tx).await?;
+        }
+        Ok(Write { tx, events: Vec::new() })
+    }
+
+    /// Starts a read that sees one consistent snapshot.
+    async fn begin_read(&self) -> Result<Transaction<'static, Any>, HubError> {
+        Ok(self.pool.begin_with(self.backend.begin_read()).await?)
     }
 
     /// One item by id, or 404.
     pub async fn get<T: Resource>(&self, id: i64) -> Result<T, HubError> {
-        sqlx::query_as(&format!("SELECT {} FROM {} WHERE id = ?", T::COLUMNS, T::TABLE))
+        sqlx::query_as(&format!("SELECT {} FROM {} WHERE id = $1", T::COLUMNS, T::TABLE))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -122,12 +131,12 @@ impl Domain {
     /// A page of items, newest first.
     pub async fn list<T: Resource>(&self, page: PageRequest) -> Result<Page<T>, HubError> {
         let rows = sqlx::query_as(&format!(
-            "SELECT {} FROM {} WHERE (?1 IS NULL OR id < ?1) ORDER BY id DESC LIMIT ?2",
+            "SELECT {} FROM {} WHERE ($1 IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
             T::COLUMNS,
             T::TABLE
         ))
         .bind(page.before)
-        .bind(page.limit + 1)
+        .bind(i64::from(page.limit) + 1)
         .fetch_all(&self.pool)
         .await?;
         Ok(Page::from_rows(rows, page, T::id))

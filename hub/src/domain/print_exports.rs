@@ -7,19 +7,45 @@ use super::{invalid, timestamp, Domain, Resource};
 use crate::HubError;
 
 /// `started` → `completed` | `failed`; nothing leaves a finished state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-#[sqlx(rename_all = "snake_case", type_name = "TEXT")]
 pub enum ExportStatus {
     Started,
     Completed,
     Failed,
 }
 
+impl ExportStatus {
+    /// As stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportStatus::Started => "started",
+            ExportStatus::Completed => "completed",
+            ExportStatus::Failed => "failed",
+        }
+    }
+}
+
+impl TryFrom<String> for ExportStatus {
+    type Error = HubError;
+
+    fn try_from(text: String) -> Result<Self, HubError> {
+        match text.as_str() {
+            "started" => Ok(ExportStatus::Started),
+            "completed" => Ok(ExportStatus::Completed),
+            "failed" => Ok(ExportStatus::Failed),
+            _ => {
+                Err(HubError::Database(sqlx::Error::Decode(format!("unknown export status {text:?}").into())))
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PrintExport {
     pub id: i64,
     pub job_order_id: i64,
+    #[sqlx(try_from = "String")]
     pub status: ExportStatus,
     pub reason: Option<String>,
     pub started_at: String,
@@ -42,7 +68,7 @@ impl Domain {
     /// Starts an export of a job order.
     pub async fn start_print_export(&self, job_order_id: i64) -> Result<PrintExport, HubError> {
         let mut tx = self.begin_write().await?;
-        let order: Option<i64> = sqlx::query_scalar("SELECT id FROM job_orders WHERE id = ?")
+        let order: Option<i64> = sqlx::query_scalar("SELECT id FROM job_orders WHERE id = $1")
             .bind(job_order_id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -51,7 +77,7 @@ impl Domain {
         }
         let now = Utc::now();
         let export: PrintExport = sqlx::query_as(&format!(
-            "INSERT INTO print_exports (job_order_id, status, started_at) VALUES (?, 'started', ?) \
+            "INSERT INTO print_exports (job_order_id, status, started_at) VALUES ($1, 'started', $2) \
              RETURNING {COLUMNS}"
         ))
         .bind(job_order_id)
@@ -81,27 +107,24 @@ impl Domain {
         let mut tx = self.begin_write().await?;
         let now = Utc::now();
         let finished: Option<PrintExport> = sqlx::query_as(&format!(
-            "UPDATE print_exports SET status = ?, reason = ?, finished_at = ? \
-             WHERE id = ? AND status = 'started' RETURNING {COLUMNS}"
+            "UPDATE print_exports SET status = $1, reason = $2, finished_at = $3 \
+             WHERE id = $4 AND status = 'started' RETURNING {COLUMNS}"
         ))
-        .bind(status)
+        .bind(status.as_str())
         .bind(&reason)
         .bind(timestamp(now))
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(export) = finished else {
-            let current: Option<ExportStatus> =
-                sqlx::query_scalar("SELECT status FROM print_exports WHERE id = ?")
+            let current: Option<String> =
+                sqlx::query_scalar("SELECT status FROM print_exports WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&mut *tx)
                     .await?;
             return Err(match current {
                 None => HubError::NotFound("print export"),
-                Some(current) => HubError::Conflict(format!(
-                    "print export {id} is already {}",
-                    serde_json::to_value(current).expect("statuses serialise").as_str().unwrap_or("finished")
-                )),
+                Some(current) => HubError::Conflict(format!("print export {id} is already {current}")),
             });
         };
         let (kind, data) = match status {

@@ -10,7 +10,7 @@ impl Domain {
     /// The summary, read in one transaction so every field is consistent with its seq.
     pub async fn summary(&self) -> Result<Snapshot, HubError> {
         let now = Utc::now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_read().await?;
         let (epoch, seq) = outbox::head(&mut *tx).await?;
         let counts: (i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
             "SELECT (SELECT count(*) FROM books), (SELECT count(*) FROM covers), \
@@ -32,10 +32,10 @@ impl Domain {
         ] {
             // created_at is fixed-width RFC 3339, so its first 16 (13) characters name the minute (hour).
             let rows: Vec<(String, i64)> = sqlx::query_as(
-                "SELECT substr(created_at, 1, ?1) AS bucket, count(*) FROM job_orders \
-                 WHERE created_at >= ?2 GROUP BY bucket",
+                "SELECT substr(created_at, 1, CAST($1 AS INTEGER)) AS bucket, count(*) FROM job_orders \
+                 WHERE created_at >= $2 GROUP BY bucket",
             )
-            .bind(prefix)
+            .bind(prefix as i64)
             .bind(timestamp(now - window))
             .fetch_all(&mut *tx)
             .await?;
@@ -69,7 +69,7 @@ impl Domain {
 
     /// Committed events after `after`, in seq order.
     pub async fn events(&self, after: u64, limit: u32) -> Result<EventsPage, HubError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_read().await?;
         let (epoch, head_seq) = outbox::head(&mut *tx).await?;
         let mut events = outbox::read_after(&mut *tx, &epoch, after, limit + 1).await?;
         tx.commit().await?;

@@ -3,8 +3,10 @@
 #![allow(dead_code)] // each test binary uses its own share of these helpers
 
 pub mod rails;
+pub mod services;
 mod test_hub;
 
+#[allow(unused_imports)] // not every test binary starts a TestHub
 pub use test_hub::TestHub;
 
 use std::time::Duration;

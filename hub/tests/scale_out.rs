@@ -1,0 +1,214 @@
+//! Postgres and Redis: seq follows commit order under concurrent writers, and two hubs on one
+//! database serve one stream — in order, once — even while one hub's Redis link is cut.
+
+mod common;
+#[path = "../../tests/support/proxy.rs"]
+#[allow(dead_code)] // the desktop tests use the other faults
+mod proxy;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::services;
+use common::{CableClient, PROMPTLY};
+use pressroom_hub::domain::{BookRef, NewJobOrder};
+use pressroom_hub::{Hub, RunningHub};
+use pressroom_protocol::ServerFrame;
+use proxy::{Fault, Proxy};
+use serde_json::json;
+use sqlx::{Connection, Row};
+
+async fn start(database: &str, redis: Option<String>) -> RunningHub {
+    Hub { redis, ..Hub::new("127.0.0.1:0".parse().unwrap(), database) }.start().await.unwrap()
+}
+
+fn order(customer: String) -> NewJobOrder {
+    NewJobOrder { book: BookRef::Title("Scale".into()), customer, quantity: 1, due_date: None }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_on_postgres_commit_in_seq_order() {
+    let Some(database) = services::postgres_database().await else { return };
+    let hub = start(&database, None).await;
+    let mut subscriber = CableClient::subscribed(&hub).await;
+
+    // While 8 writers commit, a reader keeps checking that the committed seqs have no hole: with
+    // seq handed out out of commit order, it would see seq n committed before n - 1.
+    let writing = tokio_util::sync::CancellationToken::new();
+    let reader = {
+        let (database, writing) = (database.clone(), writing.clone());
+        tokio::spawn(async move {
+            let mut db = sqlx::PgConnection::connect(&database).await.unwrap();
+            let mut checks = 0;
+            while !writing.is_cancelled() {
+                let row = sqlx::query("SELECT count(*), coalesce(max(seq), 0) FROM events")
+                    .fetch_one(&mut db)
+                    .await
+                    .unwrap();
+                let (count, max): (i64, i64) = (row.get(0), row.get(1));
+                assert_eq!(count, max, "a seq committed before its predecessor");
+                checks += 1;
+            }
+            checks
+        })
+    };
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let domain = hub.domain.clone();
+            tokio::spawn(async move {
+                for n in 0..25 {
+                    domain.create_job_order(order(format!("{w}-{n}"))).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    writing.cancel();
+    assert!(reader.await.unwrap() > 10, "the reader looked while writers wrote");
+
+    // 1 book + 200 orders; the subscriber got every seq once, in order.
+    let page = hub.domain.events(0, 1000).await.unwrap();
+    let seqs: Vec<u64> = page.events.iter().map(|e| e.seq.unwrap()).collect();
+    assert_eq!(seqs, (1..=201).collect::<Vec<_>>());
+    for want in 1..=201u64 {
+        let ServerFrame::Broadcast { message, .. } = subscriber.next_non_ping().await else { panic!() };
+        assert_eq!(message["seq"], want);
+    }
+    hub.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_reads_and_writes_postgres() {
+    let Some(database) = services::postgres_database().await else { return };
+    let hub = start(&database, None).await;
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: serde_json::Value| {
+        let request = http.post(format!("{}{path}", hub.http_url())).json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (status, book) = post("/api/books", json!({"title": "Dune", "isbn": "978-0-441-01359-3"})).await;
+    assert_eq!(status, 201, "{book}");
+    let (status, again) = post("/api/books", json!({"title": "Dune 2", "isbn": "9780441013593"})).await;
+    assert_eq!((status, &again["error"]["fields"]["isbn"]), (422, &json!("is already used by book #1")));
+    assert_eq!(
+        post("/api/covers", json!({"book_id": 1, "format": "hardcover", "finish": "matte"})).await.0,
+        201
+    );
+    let (status, order) = post(
+        "/api/job_orders",
+        json!({"book_id": 1, "customer": "Acme", "quantity": 3, "due_date": "2027-01-31"}),
+    )
+    .await;
+    assert_eq!((status, &order["due_date"]), (201, &json!("2027-01-31")));
+    let (_, export) = post("/api/print_exports", json!({"job_order_id": order["id"]})).await;
+    let fail = format!("/api/print_exports/{}/fail", export["id"]);
+    let (status, failed) = post(&fail, json!({"reason": "paper jam"})).await;
+    assert_eq!((status, &failed["status"], &failed["reason"]), (200, &json!("failed"), &json!("paper jam")));
+    let (status, conflict) = post(&fail, json!({"reason": "again"})).await;
+    assert_eq!((status, &conflict["error"]["message"]), (409, &json!("print export 1 is already failed")));
+
+    let summary: serde_json::Value = http
+        .get(format!("{}/api/analytics/summary", hub.http_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(summary["totals"], json!({"books": 1, "covers": 1, "job_orders": 1, "print_exports": 1}));
+    assert_eq!(summary["print_exports_by_status"], json!({"started": 0, "completed": 0, "failed": 1}));
+    assert_eq!(summary["seq"], 5);
+    let this_minute: u64 = summary["job_order_volume"]["per_minute"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(this_minute, 1, "the volume series groups on Postgres too: {}", summary["job_order_volume"]);
+    let page: serde_json::Value = http
+        .get(format!("{}/api/job_orders?limit=1", hub.http_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"][0]["customer"], "Acme");
+    hub.stop().await.unwrap();
+}
+
+/// Reads job orders from `client` until `customers` arrived; asserts they came in order, once,
+/// with strictly consecutive seqs.
+async fn expect_in_order(
+    client: &mut CableClient,
+    last_seq: &mut u64,
+    customers: impl Iterator<Item = String>,
+) {
+    for want in customers {
+        loop {
+            let frame = tokio::time::timeout(PROMPTLY, client.next_non_ping()).await.expect("delivered");
+            let ServerFrame::Broadcast { message, .. } = frame else { panic!("unexpected {frame:?}") };
+            let seq = message["seq"].as_u64().unwrap();
+            assert_eq!(seq, *last_seq + 1, "in seq order, each once");
+            *last_seq = seq;
+            if message["event"] == "job_order_created" {
+                assert_eq!(message["data"]["customer"], want.as_str());
+                break;
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hubs_on_postgres_and_redis_serve_one_stream_through_a_redis_outage() {
+    let Some(database) = services::postgres_database().await else { return };
+    let Some(redis) = services::redis() else { return };
+    let redis_addr: SocketAddr = redis.trim_start_matches("redis://").parse().unwrap();
+    // Hub B reaches Redis through a proxy the test can cut.
+    let link = Proxy::start(redis_addr).await;
+    let a = start(&database, Some(redis.clone())).await;
+    let b = start(&database, Some(format!("redis://{}", link.addr))).await;
+    assert_eq!(a.epoch, b.epoch, "one database, one stream");
+    let mut on_b = CableClient::subscribed(&b).await;
+    let mut last_seq = 0;
+
+    let write = |range: std::ops::Range<u32>| {
+        let domain = a.domain.clone();
+        async move {
+            for n in range {
+                domain.create_job_order(order(n.to_string())).await.unwrap();
+            }
+        }
+    };
+    write(0..30).await;
+    expect_in_order(&mut on_b, &mut last_seq, (0..30).map(|n| n.to_string())).await;
+    assert!(link.relayed() >= 1, "hub B was on Redis");
+
+    // Cut B off Redis and keep writing through A; B fills from the outbox.
+    link.set(Fault::Refuse);
+    link.cut();
+    write(30..60).await;
+    expect_in_order(&mut on_b, &mut last_seq, (30..60).map(|n| n.to_string())).await;
+
+    // Restore the link: B resubscribes and carries on.
+    let relayed = link.relayed();
+    link.set(Fault::Pass);
+    let deadline = tokio::time::Instant::now() + PROMPTLY;
+    while link.relayed() == relayed {
+        assert!(tokio::time::Instant::now() < deadline, "hub B never reconnected to Redis");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    write(60..90).await;
+    expect_in_order(&mut on_b, &mut last_seq, (60..90).map(|n| n.to_string())).await;
+
+    // Nothing extra arrives: every event went out once.
+    let extra = on_b.non_ping_within(Duration::from_millis(1500)).await;
+    assert!(extra.is_none(), "a duplicate or stray frame: {extra:?}");
+    a.stop().await.unwrap();
+    b.stop().await.unwrap();
+}
