@@ -67,8 +67,9 @@ pub struct Report {
     pub latency_p50: Duration,
     pub latency_p99: Duration,
     pub latency_max: Duration,
-    /// Server CPU time during the broadcast phase, per delivery.
-    pub cpu_per_delivery: Option<Duration>,
+    /// Server CPU time during the broadcast phase, per delivery: user and system (kernel) time.
+    /// On loopback the system part includes the receiving end's TCP processing.
+    pub cpu_per_delivery: Option<CpuTime>,
     /// Server resident memory added per subscriber, once all are subscribed.
     pub memory_per_subscriber: Option<u64>,
     /// The same after the broadcasts (buffers touched).
@@ -179,7 +180,10 @@ pub async fn run(bench: Bench) -> Result<Report, HubError> {
         latency_p99: Duration::from_micros(percentile(&latencies, 99.0)),
         latency_max: Duration::from_micros(latencies.last().copied().unwrap_or_default()),
         cpu_per_delivery: match (cpu_before, cpu_after) {
-            (Some(before), Some(after)) if delivered > 0 => Some((after - before) / delivered as u32),
+            (Some(before), Some(after)) if delivered > 0 => Some(CpuTime {
+                user: (after.user - before.user) / delivered as u32,
+                system: (after.system - before.system) / delivered as u32,
+            }),
             _ => None,
         },
         memory_per_subscriber: per_subscriber(rss_subscribed),
@@ -326,6 +330,19 @@ fn stamp(frame: &str) -> Option<u64> {
     frame[at..at + digits].parse().ok()
 }
 
+/// CPU time, split as the kernel accounts it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CpuTime {
+    pub user: Duration,
+    pub system: Duration,
+}
+
+impl CpuTime {
+    pub fn total(&self) -> Duration {
+        self.user + self.system
+    }
+}
+
 /// A process on this machine, read through /proc.
 struct Process(u32);
 
@@ -338,15 +355,21 @@ impl Process {
         Some(kib * 1024)
     }
 
-    /// User + system CPU time of all its threads.
-    fn cpu(&self) -> Option<Duration> {
+    /// User and system CPU time of all its threads.
+    fn cpu(&self) -> Option<CpuTime> {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.0)).ok()?;
         // Fields after the parenthesised name; utime and stime are the 14th and 15th overall.
         let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-        let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
         // SAFETY: sysconf only reads a configuration value.
         let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-        (per_second > 0).then(|| Duration::from_secs_f64(ticks as f64 / per_second as f64))
+        if per_second <= 0 {
+            return None;
+        }
+        let time = |field: usize| -> Option<Duration> {
+            let ticks: u64 = fields.get(field)?.parse().ok()?;
+            Some(Duration::from_secs_f64(ticks as f64 / per_second as f64))
+        };
+        Some(CpuTime { user: time(11)?, system: time(12)? })
     }
 }
 
@@ -380,7 +403,13 @@ impl fmt::Display for Report {
             ms(self.latency_max)
         )?;
         match self.cpu_per_delivery {
-            Some(cpu) => writeln!(f, "server cpu    {:.2} µs per delivery", cpu.as_secs_f64() * 1e6)?,
+            Some(cpu) => writeln!(
+                f,
+                "server cpu    {:.2} µs per delivery (user {:.2}, system {:.2})",
+                cpu.total().as_secs_f64() * 1e6,
+                cpu.user.as_secs_f64() * 1e6,
+                cpu.system.as_secs_f64() * 1e6
+            )?,
             None => writeln!(f, "server cpu    (pass --server-pid to measure)")?,
         }
         match (self.memory_per_subscriber, self.memory_per_subscriber_after) {

@@ -71,7 +71,7 @@ pub fn spawn(
                 }
             };
             tokio::select! {
-                () = shutdown.cancelled() => return,
+                () = shutdown.cancelled() => return fanout.shutdown(),
                 received = incoming.recv() => {
                     let Some(event) = received else { return };
                     publish(&fanout, ordering.push(event, Instant::now()));

@@ -17,7 +17,6 @@ use pressroom_protocol::{ClientCommand, ServerFrame};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::{broadcast, Semaphore};
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::auth::{self, Auth};
@@ -29,9 +28,10 @@ use crate::limits::Limits;
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// At most this many queued messages are written per wakeup, then flushed together.
 const BATCH: usize = 64;
-/// Socket buffers: commands are tiny and frames are written as they come, so a few KiB do; the
-/// read buffer grows for a rare large frame (tungstenite's default is 128 KiB per connection).
-const READ_BUFFER: usize = 4 * 1024;
+/// Socket buffers: commands are tiny and frames are written as they come, so a little does; the
+/// read buffer grows for a rare large frame (tungstenite's default is 128 KiB per connection,
+/// zeroed on every read attempt).
+const READ_BUFFER: usize = 1024;
 const WRITE_BUFFER: usize = 4 * 1024;
 /// Subscriptions one connection may hold.
 const MAX_SUBSCRIPTIONS: usize = 16;
@@ -39,7 +39,6 @@ const MAX_SUBSCRIPTIONS: usize = 16;
 #[derive(Clone)]
 pub struct CableState {
     pub fanout: Fanout,
-    pub shutdown: CancellationToken,
     pub limits: Limits,
     /// Permits for open connections, `limits.max_connections` of them.
     pub open: Arc<Semaphore>,
@@ -140,7 +139,7 @@ async fn serve(mut socket: WebSocket, state: CableState) {
     let mut outgoing = state.fanout.receiver();
     let mut connection = Connection::new(state.fanout.clone());
     tracing::debug!("connected");
-    let end = match run(&mut socket, &mut outgoing, &mut connection, &state.shutdown).await {
+    let end = match run(&mut socket, &mut outgoing, &mut connection).await {
         Err(SendError::Slow) => Ok(End::TooSlow),
         Err(SendError::Failed(error)) => Err(error),
         Ok(end) => Ok(end),
@@ -171,12 +170,10 @@ async fn run(
     socket: &mut WebSocket,
     outgoing: &mut broadcast::Receiver<Outgoing>,
     connection: &mut Connection,
-    shutdown: &CancellationToken,
 ) -> Result<End, SendError> {
     send(socket, ServerFrame::Welcome.to_json()).await?;
     loop {
         tokio::select! {
-            () = shutdown.cancelled() => return Ok(End::Shutdown),
             incoming = socket.recv() => match incoming {
                 None | Some(Ok(Message::Close(_))) => return Ok(End::ClientGone),
                 Some(Err(error)) => return Err(error.into()),
@@ -199,7 +196,11 @@ async fn run(
                             Err(TryRecvError::Empty) => break,
                         }
                     }
+                    let stopping = batch.iter().any(|m| matches!(m, Outgoing::Shutdown));
                     timed(deliver(socket, connection, batch)).await?;
+                    if stopping {
+                        return Ok(End::Shutdown);
+                    }
                 }
                 Err(RecvError::Lagged(missed)) => return Ok(End::Lagged(missed)),
                 Err(RecvError::Closed) => return Ok(End::Shutdown),
@@ -217,6 +218,7 @@ async fn deliver(
     for message in batch {
         match message {
             Outgoing::Ping(frame) => socket.feed(Message::Text(frame)).await?,
+            Outgoing::Shutdown => break,
             Outgoing::Event(published) => {
                 for subscription in &connection.subscriptions {
                     socket.feed(Message::Text(published.frame_for(subscription.identifier()))).await?;

@@ -19,6 +19,8 @@ pub enum Outgoing {
     Event(Arc<Published>),
     /// The ping frame, identical for everyone.
     Ping(Utf8Bytes),
+    /// The hub is stopping: say goodbye and close.
+    Shutdown,
 }
 
 /// A committed event with its broadcast frame for each identifier subscribed when it went out.
@@ -80,6 +82,12 @@ impl Fanout {
     /// Sends one ping frame to every connection.
     pub fn ping(&self, unix_time: i64) {
         let _ = self.sender.send(Outgoing::Ping(ServerFrame::Ping { message: unix_time }.to_json().into()));
+    }
+
+    /// Tells every connection the hub is stopping. Through the ring rather than a cancellation
+    /// token: a connection then waits on one thing, and the common path takes no extra lock.
+    pub fn shutdown(&self) {
+        let _ = self.sender.send(Outgoing::Shutdown);
     }
 
     /// Registers a subscription's identifier; the returned guard unregisters it when dropped.

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axum::middleware;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
@@ -83,7 +84,6 @@ impl Hub {
         let slow_disconnects = Arc::<AtomicU64>::default();
         let cable = CableState {
             fanout,
-            shutdown: shutdown.clone(),
             open: Arc::new(Semaphore::new(self.limits.max_connections)),
             limits: self.limits.clone(),
             connections: connections.clone(),
@@ -96,6 +96,11 @@ impl Hub {
             .layer(TraceLayer::new_for_http());
         let listener = TcpListener::bind(self.listen).await?;
         let addr = listener.local_addr()?;
+        // Frames are small and already batched per flush: send each at once, never waiting on
+        // Nagle for the previous one's ACK.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let stopping = shutdown.clone();
         let server = tokio::spawn(async move {
             axum::serve(listener, app).with_graceful_shutdown(stopping.cancelled_owned()).await
