@@ -35,34 +35,45 @@ struct CardProps {
 
 /// Steps of the count-up, 16 ms apart (about 300 ms in all).
 const STEPS: u64 = 18;
+/// A value that changes again sooner than this after the last change is shown at once: under a
+/// flood a count-up would never finish, and would repaint the card at 60 Hz for nothing.
+const CALM_MS: f64 = 1000.0;
 
 /// One count that counts up to its new value and flashes briefly when it changes.
 #[function_component]
 fn TotalCard(props: &CardProps) -> Html {
     let shown = use_state_eq(|| props.value);
     let flash = use_state_eq(|| false);
+    let last_change = use_mut_ref(|| f64::NEG_INFINITY);
     {
         let (shown, flash) = (shown.clone(), flash.clone());
         use_effect_with(props.value, move |&target| {
             let from = *shown;
             let mut timers = None;
+            let now = js_sys::Date::now();
+            let calm = now - std::mem::replace(&mut *last_change.borrow_mut(), now) >= CALM_MS;
             if from != target {
                 flash.set(true);
-                let mut step = 0;
-                let count = shown.clone();
-                let interval = Interval::new(16, move || {
-                    step += 1;
-                    let value = if step >= STEPS {
-                        target
-                    } else {
-                        let progress = step as f64 / STEPS as f64;
-                        let eased = 1.0 - (1.0 - progress).powi(3);
-                        (from as f64 + (target as f64 - from as f64) * eased).round() as u64
-                    };
-                    count.set(value);
-                });
                 let unflash = Timeout::new(700, move || flash.set(false));
-                timers = Some((interval, unflash));
+                let count_up = calm.then(|| {
+                    let mut step = 0;
+                    let count = shown.clone();
+                    Interval::new(16, move || {
+                        step += 1;
+                        let value = if step >= STEPS {
+                            target
+                        } else {
+                            let progress = step as f64 / STEPS as f64;
+                            let eased = 1.0 - (1.0 - progress).powi(3);
+                            (from as f64 + (target as f64 - from as f64) * eased).round() as u64
+                        };
+                        count.set(value);
+                    })
+                });
+                if !calm {
+                    shown.set(target);
+                }
+                timers = Some((count_up, unflash));
             }
             // The last step sets the exact value; dropping the timers early (a newer value) is
             // fine because the next effect counts on from what is shown.
