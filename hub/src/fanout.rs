@@ -26,7 +26,6 @@ pub enum Outgoing {
 /// A committed event with its broadcast frame for each identifier subscribed when it went out.
 #[derive(Debug)]
 pub struct Published {
-    pub seq: u64,
     json: String,
     frames: Vec<(Arc<str>, Utf8Bytes)>,
 }
@@ -74,9 +73,8 @@ impl Fanout {
                 (id, frame)
             })
             .collect();
-        let seq = event.seq.unwrap_or_default();
         // No receiver is fine: nobody is connected right now.
-        let _ = self.sender.send(Outgoing::Event(Arc::new(Published { seq, json, frames })));
+        let _ = self.sender.send(Outgoing::Event(Arc::new(Published { json, frames })));
     }
 
     /// Sends one ping frame to every connection.

@@ -73,6 +73,17 @@ pub fn exports(activity: &[Rc<Event>]) -> (Vec<ExportItem>, Vec<ExportItem>, Vec
     (running, completed, failed)
 }
 
+/// What an empty column says: `none` when the count is zero too; otherwise its exports exist but
+/// are older than the recent activity the lists are built from, and "none" would contradict the
+/// count beside it.
+fn empty_note(count: u64, none: &'static str) -> &'static str {
+    if count == 0 {
+        none
+    } else {
+        "None in recent activity"
+    }
+}
+
 /// Print exports: running (with elapsed time), recently completed, failed with the reason.
 #[function_component]
 pub fn Exports(props: &ExportsProps) -> Html {
@@ -109,7 +120,7 @@ pub fn Exports(props: &ExportsProps) -> Html {
                                 <time>{elapsed(item)}</time>
                             </li>
                         }) }
-                        if running.is_empty() { <li class="empty">{"Nothing printing right now"}</li> }
+                        if running.is_empty() { <li class="empty">{empty_note(c.started, "Nothing printing right now")}</li> }
                     </ul>
                 </div>
                 <div>
@@ -122,7 +133,7 @@ pub fn Exports(props: &ExportsProps) -> Html {
                                 <time>{when(item)}</time>
                             </li>
                         }) }
-                        if completed.is_empty() { <li class="empty">{"None yet"}</li> }
+                        if completed.is_empty() { <li class="empty">{empty_note(c.completed, "None yet")}</li> }
                     </ul>
                 </div>
                 <div>
@@ -138,7 +149,7 @@ pub fn Exports(props: &ExportsProps) -> Html {
                                 <time>{when(item)}</time>
                             </li>
                         }) }
-                        if failed.is_empty() { <li class="empty">{"No failures"}</li> }
+                        if failed.is_empty() { <li class="empty">{empty_note(c.failed, "No failures")}</li> }
                     </ul>
                 </div>
             </div>
@@ -173,5 +184,11 @@ mod tests {
             failed.iter().map(|i| (i.id, i.failed.clone())).collect::<Vec<_>>(),
             [(2, Some("bleed".into()))]
         );
+    }
+
+    #[test]
+    fn an_empty_column_never_contradicts_its_count() {
+        assert_eq!(empty_note(0, "No failures"), "No failures");
+        assert_eq!(empty_note(12, "No failures"), "None in recent activity");
     }
 }
