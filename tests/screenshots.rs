@@ -22,7 +22,9 @@ async fn make_the_readme_screenshots() {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("hub.sqlite3").to_string_lossy().into_owned();
     let hub = pressroom_hub::Hub::new("127.0.0.1:0".parse().unwrap(), database).start().await.unwrap();
-    // A burst of history, then a steady trickle, through the same write path as the API.
+    // A day of job orders as `pressroom-hub demo` seeds it, a burst of mixed activity, then a
+    // steady trickle, through the same write path as the API.
+    pressroom_hub::demo::seed_history(&hub.domain, 3.0, chrono::Utc::now()).await.unwrap();
     let burst = CancellationToken::new();
     tokio::spawn(pressroom_hub::demo::run(hub.domain.clone(), 60.0, burst.clone()));
     tokio::time::sleep(Duration::from_secs(8)).await; // letting the generator make history

@@ -5,6 +5,8 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use chrono::{DateTime, TimeDelta, Timelike, Utc};
+
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -79,20 +81,7 @@ impl Generator {
         let roll = self.rng.random_range(0..100);
         let rng = &mut self.rng;
         match roll {
-            _ if self.books.is_empty() || (roll < 6 && self.titles_used < TITLES.len() * 4) => {
-                let title = TITLES[self.titles_used % TITLES.len()];
-                let edition = self.titles_used / TITLES.len();
-                self.titles_used += 1;
-                Step::Book(NewBook {
-                    title: if edition == 0 {
-                        title.to_owned()
-                    } else {
-                        format!("{title} ({} ed.)", edition + 1)
-                    },
-                    isbn: Some(random_isbn(rng)),
-                    author: AUTHORS.choose(rng).map(|a| (*a).to_owned()),
-                })
-            }
+            _ if self.books.is_empty() || (roll < 6 && self.titles_used < TITLES.len() * 4) => self.book(),
             0..=11 => Step::Cover(NewCover {
                 book_id: *self.books.choose(rng).expect("books exist"),
                 format: (*FORMATS.choose(rng).expect("formats")).to_owned(),
@@ -109,13 +98,29 @@ impl Generator {
                     Step::CompleteExport(id)
                 }
             }
-            _ => Step::JobOrder(NewJobOrder {
-                book: BookRef::Id(*self.books.choose(rng).expect("books exist")),
-                customer: (*CUSTOMERS.choose(rng).expect("customers")).to_owned(),
-                quantity: rng.random_range(1..=20) * 25,
-                due_date: None,
-            }),
+            _ => self.job_order(),
         }
+    }
+
+    fn book(&mut self) -> Step {
+        let title = TITLES[self.titles_used % TITLES.len()];
+        let edition = self.titles_used / TITLES.len();
+        self.titles_used += 1;
+        Step::Book(NewBook {
+            title: if edition == 0 { title.to_owned() } else { format!("{title} ({} ed.)", edition + 1) },
+            isbn: Some(random_isbn(&mut self.rng)),
+            author: AUTHORS.choose(&mut self.rng).map(|a| (*a).to_owned()),
+        })
+    }
+
+    fn job_order(&mut self) -> Step {
+        let rng = &mut self.rng;
+        Step::JobOrder(NewJobOrder {
+            book: self.books.choose(rng).map_or(BookRef::Title(TITLES[0].to_owned()), |id| BookRef::Id(*id)),
+            customer: (*CUSTOMERS.choose(rng).expect("customers")).to_owned(),
+            quantity: rng.random_range(1..=20) * 25,
+            due_date: None,
+        })
     }
 
     async fn take(&mut self, domain: &Domain) -> Result<(), HubError> {
@@ -145,6 +150,40 @@ fn random_isbn(rng: &mut StdRng) -> String {
     let sum: u32 = digits.iter().enumerate().map(|(i, d)| if i % 2 == 0 { *d } else { d * 3 }).sum();
     digits.push((10 - sum % 10) % 10);
     digits.iter().map(|d| char::from_digit(*d, 10).expect("a digit")).collect()
+}
+
+/// Gives an empty database a day of job orders, so the charts have a history from the start: the
+/// last hour about as busy as `rate` events per second makes it, earlier hours a fraction of
+/// that, quieter at night. Returns how many orders it placed (none when orders exist already).
+pub async fn seed_history(domain: &Domain, rate: f64, now: DateTime<Utc>) -> Result<u64, HubError> {
+    if domain.summary().await?.totals.job_orders > 0 {
+        return Ok(0);
+    }
+    let mut generator = Generator::new(StdRng::from_os_rng());
+    // About two in five live steps are job orders.
+    let per_minute = rate * 60.0 * 0.4;
+    let mut placed = 0;
+    // 23 hours, so every order falls in the 24 hourly buckets the chart shows.
+    for minutes_ago in (1..23 * 60).rev() {
+        let at = now - TimeDelta::minutes(minutes_ago);
+        let busy = if minutes_ago <= 60 { 1.0 } else { 0.05 * daytime(at) };
+        let count = (per_minute * busy * generator.rng.random_range(0.6..1.4)).round() as u32;
+        for n in 0..count {
+            let Step::JobOrder(mut order) = generator.job_order() else { unreachable!("a job order") };
+            // Four titles, each created (at its first order's time) by its first order.
+            order.book = BookRef::Title(TITLES[generator.rng.random_range(0..4)].to_owned());
+            let at = at + TimeDelta::milliseconds(i64::from(n) * 60_000 / i64::from(count));
+            domain.create_job_order_at(order, at).await?;
+            placed += 1;
+        }
+    }
+    Ok(placed)
+}
+
+/// How busy a print shop is at this time of day (UTC): 0.2 at night to 1.0 mid-afternoon.
+fn daytime(at: DateTime<Utc>) -> f64 {
+    let hour = f64::from(at.hour()) + f64::from(at.minute()) / 60.0;
+    0.2 + 0.8 * (-((hour - 14.0) / 4.0).powi(2)).exp()
 }
 
 /// Writes `rate` events per second until `stop` is cancelled.

@@ -39,6 +39,10 @@ async fn run(command: Command) -> Result<(), HubError> {
         Command::Demo(args) => {
             let with_tokens = !args.serve.tokens.is_empty();
             let hub = serve(args.serve).await?;
+            let seeded = demo::seed_history(&hub.domain, args.rate, chrono::Utc::now()).await?;
+            if seeded > 0 {
+                tracing::info!(seeded, "gave the empty database a day of job orders");
+            }
             println!("Pressroom demo hub, generating {} events/s", args.rate);
             println!("  cable: {}", hub.cable_url());
             println!("  REST:  {}/api/analytics/summary", hub.http_url());

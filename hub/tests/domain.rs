@@ -260,3 +260,24 @@ async fn backfill_and_summary_agree_with_the_broadcast() {
     assert_eq!(summary.seq, broadcast.last().unwrap().seq);
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn the_demo_gives_an_empty_database_a_day_of_history_once() {
+    let hub = TestHub::start().await;
+    let now = chrono::Utc::now();
+    let placed = pressroom_hub::demo::seed_history(&hub.hub.domain, 0.5, now).await.unwrap();
+    let summary = hub.hub.domain.summary().await.unwrap();
+    assert_eq!(summary.totals.job_orders, placed);
+    // Every minute of the last hour has orders (12 a minute at 0.5 events/s, ± 40 %), all in
+    // the past, and the 24-hour series holds them all.
+    let last_hour = &summary.job_order_volume.per_minute;
+    assert!(last_hour.iter().rev().skip(1).take(58).all(|b| b.count > 0), "{last_hour:?}");
+    let per_hour: u64 = summary.job_order_volume.per_hour.iter().map(|b| b.count).sum();
+    assert_eq!(per_hour, placed);
+    assert!(summary.recent_activity.iter().all(|e| e.at.unwrap() < now));
+    // Seq order is time order.
+    let page = hub.hub.domain.events(0, 1000).await.unwrap();
+    assert!(page.events.windows(2).all(|w| w[0].at <= w[1].at));
+    assert_eq!(pressroom_hub::demo::seed_history(&hub.hub.domain, 0.5, now).await.unwrap(), 0, "only once");
+    hub.stop().await;
+}

@@ -1,4 +1,4 @@
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use pressroom_protocol::EventKind;
 use serde::Serialize;
 use serde_json::json;
@@ -38,14 +38,14 @@ impl Resource for Book {
 impl Domain {
     pub async fn create_book(&self, book: NewBook) -> Result<Book, HubError> {
         let mut tx = self.begin_write().await?;
-        let book = insert_book(&mut tx, book).await?;
+        let book = insert_book(&mut tx, book, Utc::now()).await?;
         self.commit(tx).await?;
         Ok(book)
     }
 }
 
 /// Inserts a book and its `book_created` event inside a write transaction.
-pub(super) async fn insert_book(tx: &mut Write, book: NewBook) -> Result<Book, HubError> {
+pub(super) async fn insert_book(tx: &mut Write, book: NewBook, now: DateTime<Utc>) -> Result<Book, HubError> {
     if let Some(isbn) = &book.isbn {
         let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM books WHERE isbn = $1")
             .bind(isbn)
@@ -55,7 +55,6 @@ pub(super) async fn insert_book(tx: &mut Write, book: NewBook) -> Result<Book, H
             return Err(invalid("isbn", format!("is already used by book #{id}")));
         }
     }
-    let now = Utc::now();
     let created_at = timestamp(now);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO books (title, isbn, author, created_at) VALUES ($1, $2, $3, $4) RETURNING id",

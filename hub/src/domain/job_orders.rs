@@ -1,4 +1,4 @@
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use pressroom_protocol::EventKind;
 use serde::Serialize;
 use serde_json::json;
@@ -49,6 +49,16 @@ impl Resource for JobOrder {
 
 impl Domain {
     pub async fn create_job_order(&self, order: NewJobOrder) -> Result<JobOrder, HubError> {
+        self.create_job_order_at(order, Utc::now()).await
+    }
+
+    /// A job order placed at `now`: for importing (and the demo's history), where orders arrive
+    /// later than they were placed. Callers keep `now` ascending, so seq order stays time order.
+    pub async fn create_job_order_at(
+        &self,
+        order: NewJobOrder,
+        now: DateTime<Utc>,
+    ) -> Result<JobOrder, HubError> {
         let mut tx = self.begin_write().await?;
         let book_id = match order.book {
             BookRef::Id(id) => {
@@ -66,11 +76,10 @@ impl Domain {
                         .await?;
                 match found {
                     Some(id) => id,
-                    None => insert_book(&mut tx, NewBook { title, isbn: None, author: None }).await?.id,
+                    None => insert_book(&mut tx, NewBook { title, isbn: None, author: None }, now).await?.id,
                 }
             }
         };
-        let now = Utc::now();
         let created_at = timestamp(now);
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO job_orders (book_id, customer, quantity, due_date, created_at) \
