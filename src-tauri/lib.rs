@@ -10,6 +10,7 @@ pub mod driver;
 mod endpoints;
 mod error;
 pub mod events;
+mod logs;
 pub mod native;
 pub mod notifier;
 pub mod presenter;
@@ -27,12 +28,8 @@ use state::SharedDashboard;
 use tauri::Manager;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-use tracing_subscriber::EnvFilter;
 
 pub fn run() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
-
     let stop = CancellationToken::new();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::default().build())
@@ -40,12 +37,14 @@ pub fn run() {
             let stop = stop.clone();
             move |app| {
                 let handle = app.handle().clone();
+                let data_dir = settings::data_dir(&handle);
+                app.manage(logs::init(data_dir.as_deref().ok()));
                 let settings = launch_settings(&handle);
                 tracing::info!(hub = %settings.hub_url, "starting");
                 let dashboard = SharedDashboard::default();
                 let (driver, commands) = driver::DriverHandle::channel();
 
-                let cache = match settings::data_dir(&handle) {
+                let cache = match data_dir {
                     Ok(dir) => tauri::async_runtime::block_on(cache::Cache::open(&dir)).map_err(|error| {
                         tracing::error!(%error, "no local cache this session");
                     }),

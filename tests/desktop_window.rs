@@ -65,6 +65,14 @@ async fn a_launch_without_the_hub_shows_the_cached_view() {
         window.wait_for("connection-detail", "the cached time", |t| t.contains("cached data from")).await;
     assert!(detail.starts_with("showing cached data from"), "{detail}");
     window.close().await;
+
+    // Both sessions logged to the data dir, where a user can find them.
+    let logs: String = std::fs::read_dir(data_dir.path().join("logs"))
+        .expect("a logs directory in the data dir")
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(logs.matches("starting").count(), 2, "{logs}");
+    assert!(logs.contains("showing cached data"), "{logs}");
 }
 
 #[tokio::test]

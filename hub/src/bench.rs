@@ -125,7 +125,10 @@ pub async fn run(bench: Bench) -> Result<Report, HubError> {
 
     // Broadcast at the set rate; each trigger is its own request so a slow one does not hold
     // back the pace.
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .timeout(TRIGGER_TIMEOUT)
+        .build()
+        .map_err(|e| HubError::Config(format!("no HTTP client: {e}")))?;
     let trigger_failures = Arc::new(AtomicU64::new(0));
     let mut pace = tokio::time::interval(Duration::from_secs_f64(1.0 / bench.broadcast_rate));
     let mut triggers = Vec::with_capacity(bench.broadcasts);
@@ -238,6 +241,11 @@ fn percentile<T: Copy + Default>(sorted: &[T], p: f64) -> T {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
+/// How long a subscriber may take from connecting to a confirmed subscription, and a broadcast
+/// request to be answered, before it counts as failed.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+const TRIGGER_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// One benchmark subscriber.
 struct Subscriber {
     cable: String,
@@ -255,13 +263,15 @@ impl Subscriber {
         stop: CancellationToken,
     ) -> Vec<u64> {
         let started = Instant::now();
-        let mut socket = match self.connect().await {
-            Ok(socket) => socket,
-            Err(error) => {
-                let _ = connected.send(Err(error));
-                return Vec::new();
-            }
-        };
+        let connecting = tokio::time::timeout(CONNECT_TIMEOUT, self.connect());
+        let mut socket =
+            match connecting.await.unwrap_or_else(|_| Err("no confirmed subscription in time".into())) {
+                Ok(socket) => socket,
+                Err(error) => {
+                    let _ = connected.send(Err(error));
+                    return Vec::new();
+                }
+            };
         let _ = connected.send(Ok(started.elapsed()));
         let mut latencies = Vec::with_capacity(self.expect);
         loop {
@@ -302,12 +312,18 @@ impl Subscriber {
         let (mut socket, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
             .await
             .map_err(|e| e.to_string())?;
-        let identifier = channel_identifier(ANALYTICS_CHANNEL);
-        let subscribe = ClientCommand::Subscribe { identifier }.to_json();
-        socket.send(Message::Text(subscribe.into())).await.map_err(|e| e.to_string())?;
+        // As the stock client does: subscribe once welcomed (a command sent earlier can be lost
+        // by a Rails server still running its connect callback).
+        let mut subscribed = false;
         loop {
             match socket.next().await {
                 Some(Ok(Message::Text(text))) => match ServerFrame::parse(&text) {
+                    Ok(ServerFrame::Welcome) if !subscribed => {
+                        let identifier = channel_identifier(ANALYTICS_CHANNEL);
+                        let subscribe = ClientCommand::Subscribe { identifier }.to_json();
+                        socket.send(Message::Text(subscribe.into())).await.map_err(|e| e.to_string())?;
+                        subscribed = true;
+                    }
                     Ok(ServerFrame::ConfirmSubscription { .. }) => return Ok(socket),
                     Ok(ServerFrame::RejectSubscription { .. }) => return Err("subscription rejected".into()),
                     Ok(ServerFrame::Disconnect { reason, .. }) => {
