@@ -19,7 +19,7 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// `malformed_json`, `invalid_fields`, `not_found`, `conflict`, `unauthorized`, `forbidden`
+    /// `malformed_json`, `too_large`, `invalid_fields`, `not_found`, `conflict`, `unauthorized`, `forbidden`
     /// or `internal`.
     pub code: &'static str,
     pub message: String,
@@ -32,6 +32,8 @@ pub struct ErrorDetail {
 pub enum HubError {
     #[error("request body is not valid JSON: {0}")]
     MalformedJson(String),
+    #[error("request body is larger than this hub accepts (--max-body-bytes)")]
+    TooLarge,
     #[error("some fields are invalid")]
     InvalidFields(FieldErrors),
     #[error("{0} not found")]
@@ -58,6 +60,7 @@ impl HubError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             HubError::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
+            HubError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             HubError::InvalidFields(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_fields"),
             HubError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             HubError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),

@@ -57,8 +57,20 @@ async fn invalid_fields_are_named_and_nothing_is_written() {
     assert!(body["error"]["fields"]["book_id"].is_string());
     let (status, _) = post(&hub, json!({"customer": "A", "quantity": "many", "book_title": "X"})).await;
     assert_eq!(status, 422);
-    assert_eq!(summary(&hub).await["seq"], 0, "no event was committed");
-    assert_eq!(summary(&hub).await["totals"]["books"], 0, "no book was created by a rejected order");
+    let long = "x".repeat(501);
+    let (status, body) = post(&hub, json!({"customer": long, "quantity": 1, "book_title": "X"})).await;
+    assert_eq!(
+        (status, &body["error"]["fields"]["customer"]),
+        (422, &json!("must be at most 500 characters"))
+    );
+    let (status, _) =
+        post(&hub, json!({"customer": "x".repeat(500), "quantity": 1, "book_title": "X"})).await;
+    assert_eq!(status, 201, "500 characters are fine");
+    let (status, body) =
+        post(&hub, json!({"customer": "x".repeat(70_000), "quantity": 1, "book_title": "X"})).await;
+    assert_eq!((status, &body["error"]["code"]), (413, &json!("too_large")), "refused unread: {body}");
+    assert_eq!(summary(&hub).await["seq"], 2, "only the valid order (and its book) committed");
+    assert_eq!(summary(&hub).await["totals"]["books"], 1, "no book was created by a rejected order");
     hub.stop().await;
 }
 

@@ -29,6 +29,9 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
 }
 
 fn malformed(rejection: JsonRejection) -> HubError {
+    if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        return HubError::TooLarge;
+    }
     HubError::MalformedJson(rejection.body_text())
 }
 
@@ -71,6 +74,10 @@ pub struct PageParams {
     before: Option<i64>,
 }
 
+/// The longest text a field takes: names, titles and reasons are short, and every one is sent to
+/// every subscriber in its event.
+pub const MAX_TEXT_CHARS: usize = 500;
+
 pub struct Fields {
     body: Map<String, Value>,
     errors: FieldErrors,
@@ -103,11 +110,14 @@ impl Fields {
         }
     }
 
-    /// An optional string; present but blank is an error.
+    /// An optional string; present but blank, or longer than [`MAX_TEXT_CHARS`], is an error.
     pub fn optional_string(&mut self, name: &str) -> Option<String> {
         match self.body.get(name) {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) if s.trim().is_empty() => self.fail(name, "must not be blank"),
+            Some(Value::String(s)) if s.trim().chars().count() > MAX_TEXT_CHARS => {
+                self.fail(name, format!("must be at most {MAX_TEXT_CHARS} characters"))
+            }
             Some(Value::String(s)) => Some(s.trim().to_owned()),
             Some(_) => self.fail(name, "must be a string"),
         }
