@@ -26,7 +26,7 @@ async fn make_the_readme_screenshots() {
     // steady trickle, through the same write path as the API.
     pressroom_hub::demo::seed_history(&hub.domain, 3.0, chrono::Utc::now()).await.unwrap();
     let burst = CancellationToken::new();
-    tokio::spawn(pressroom_hub::demo::run(hub.domain.clone(), 60.0, burst.clone()));
+    tokio::spawn(pressroom_hub::demo::run(hub.domain.clone(), 15.0, burst.clone()));
     tokio::time::sleep(Duration::from_secs(8)).await; // letting the generator make history
     burst.cancel();
     let trickle = CancellationToken::new();
