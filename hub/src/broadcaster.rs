@@ -59,6 +59,7 @@ pub fn spawn(
 ) {
     tokio::spawn(async move {
         let mut ordering = Ordering::new(last_seq);
+        let mut failing = false;
         let mut tail = tokio::time::interval(TAIL_CHECK);
         let ping_period = Duration::from_secs(PING_INTERVAL_SECS);
         let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_period, ping_period);
@@ -76,8 +77,8 @@ pub fn spawn(
                     let Some(event) = received else { return };
                     publish(&fanout, ordering.push(event, Instant::now()));
                 }
-                () = gap => fill(&pool, &epoch, &mut ordering, &fanout).await,
-                _ = tail.tick() => fill(&pool, &epoch, &mut ordering, &fanout).await,
+                () = gap => fill(&pool, &epoch, &mut ordering, &fanout, &mut failing).await,
+                _ = tail.tick() => fill(&pool, &epoch, &mut ordering, &fanout, &mut failing).await,
                 _ = ping.tick() => fanout.ping(Utc::now().timestamp()),
             }
         }
@@ -91,10 +92,13 @@ fn publish(fanout: &Fanout, ready: Vec<Event>) {
 }
 
 /// Reads the outbox after the last delivered seq and delivers what it finds.
-async fn fill(pool: &Pool, epoch: &str, ordering: &mut Ordering, fanout: &Fanout) {
+async fn fill(pool: &Pool, epoch: &str, ordering: &mut Ordering, fanout: &Fanout, failing: &mut bool) {
     loop {
         match outbox::read_after(pool, epoch, ordering.delivered(), BATCH).await {
             Ok(batch) => {
+                if std::mem::take(failing) {
+                    tracing::info!("reading the outbox again");
+                }
                 let full = batch.len() == BATCH as usize;
                 for event in batch {
                     publish(fanout, ordering.push(event, Instant::now()));
@@ -104,7 +108,11 @@ async fn fill(pool: &Pool, epoch: &str, ordering: &mut Ordering, fanout: &Fanout
                 }
             }
             Err(error) => {
-                tracing::error!(%error, after = ordering.delivered(), "reading the outbox failed; retrying");
+                // Said once per outage, not at every retry.
+                if !*failing {
+                    tracing::error!(%error, after = ordering.delivered(), "reading the outbox failed; retrying");
+                    *failing = true;
+                }
                 // The gap's deadline has passed: pause so a failing database is not hammered.
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 return;

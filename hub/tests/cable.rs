@@ -136,3 +136,60 @@ async fn shutdown_tells_clients_to_reconnect() {
     );
     stopping.await.unwrap();
 }
+
+#[tokio::test]
+async fn connections_over_the_limit_get_503_and_oversized_frames_close_only_their_connection() {
+    use futures_util::{SinkExt, StreamExt};
+    use pressroom_hub::limits::Limits;
+    use tokio_tungstenite::tungstenite::{Error, Message};
+
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("hub.sqlite3").to_string_lossy().into_owned();
+    let limits = Limits { max_connections: 2, max_frame_bytes: 1024, ..Limits::default() };
+    let hub =
+        pressroom_hub::Hub { limits, ..pressroom_hub::Hub::new("127.0.0.1:0".parse().unwrap(), database) }
+            .start()
+            .await
+            .unwrap();
+    let mut first = CableClient::subscribed(&hub).await;
+    let mut second = CableClient::subscribed(&hub).await;
+    match tokio_tungstenite::connect_async(hub.cable_url()).await {
+        Err(Error::Http(response)) => assert_eq!(response.status(), 503),
+        other => panic!("a third connection was not refused: {other:?}"),
+    }
+
+    // A frame over 1 KiB closes that connection; the other keeps its subscription.
+    second.ws.send(Message::text("x".repeat(2048))).await.unwrap();
+    let closed = tokio::time::timeout(common::PROMPTLY, async {
+        while let Some(Ok(message)) = second.ws.next().await {
+            if message.is_close() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the oversized frame's connection was not closed");
+    let order = pressroom_hub::domain::NewJobOrder {
+        book: pressroom_hub::domain::BookRef::Title("Limits".into()),
+        customer: "A".into(),
+        quantity: 1,
+        due_date: None,
+    };
+    hub.domain.create_job_order(order).await.unwrap();
+    assert!(matches!(first.next_non_ping().await, ServerFrame::Broadcast { .. }));
+
+    // Its permit is back: a new connection is accepted.
+    drop(second);
+    let deadline = Instant::now() + common::PROMPTLY;
+    loop {
+        match tokio_tungstenite::connect_async(hub.cable_url()).await {
+            Ok(_) => break,
+            // The server's side of the closed connection ends on its own schedule.
+            Err(Error::Http(response)) if response.status() == 503 && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            Err(error) => panic!("no connection after one closed: {error}"),
+        }
+    }
+    hub.stop().await.unwrap();
+}
