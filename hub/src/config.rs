@@ -117,35 +117,7 @@ pub struct ServeArgs {
     #[arg(long, env = "PRESSROOM_REDIS_URL")]
     pub redis: Option<String>,
     #[command(flatten)]
-    pub limits: LimitArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct LimitArgs {
-    /// Open cable connections; more are answered 503. The hub raises its open-files limit to
-    /// match as far as the system allows.
-    #[arg(long, env = "PRESSROOM_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
-    pub max_connections: usize,
-    /// Messages a subscriber may fall behind before it is disconnected (its queue's bound).
-    #[arg(long, env = "PRESSROOM_MAX_LAG", default_value_t = Limits::default().max_lag)]
-    pub max_lag: usize,
-    /// Largest WebSocket frame a client may send, in bytes.
-    #[arg(long, env = "PRESSROOM_MAX_FRAME_BYTES", default_value_t = Limits::default().max_frame_bytes)]
-    pub max_frame_bytes: usize,
-    /// Largest REST request body, in bytes.
-    #[arg(long, env = "PRESSROOM_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes)]
-    pub max_body_bytes: usize,
-}
-
-impl From<LimitArgs> for Limits {
-    fn from(args: LimitArgs) -> Self {
-        Limits {
-            max_connections: args.max_connections,
-            max_lag: args.max_lag,
-            max_frame_bytes: args.max_frame_bytes,
-            max_body_bytes: args.max_body_bytes,
-        }
-    }
+    pub limits: Limits,
 }
 
 #[derive(Debug, Args)]

@@ -24,11 +24,20 @@ impl Backend {
     /// How a write transaction starts: with the one lock every writer takes, held to the end,
     /// so writes are serialised alike on both engines (a find-or-create never doubles). SQLite:
     /// IMMEDIATE takes the database's write lock up front (a read-then-write transaction would
-    /// fail with SQLITE_BUSY instead of waiting). Postgres: the outbox head's row lock.
-    pub fn begin_write(self) -> &'static [&'static str] {
+    /// fail with SQLITE_BUSY instead of waiting). Postgres: the outbox head's row lock, taken by
+    /// [`Backend::write_lock`].
+    pub fn begin_write(self) -> &'static str {
         match self {
-            Backend::Sqlite => &["BEGIN IMMEDIATE"],
-            Backend::Postgres => &["BEGIN", "SELECT 1 FROM outbox_head WHERE id = 1 FOR UPDATE"],
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        }
+    }
+
+    /// What a write runs right after [`Backend::begin_write`] to take that lock, if anything.
+    pub fn write_lock(self) -> Option<&'static str> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some("SELECT 1 FROM outbox_head WHERE id = 1 FOR UPDATE"),
         }
     }
 

@@ -1,16 +1,22 @@
 //! Limits that keep one client or a crowd from exhausting the hub, and the open-files limit the
 //! process needs for many connections.
 
-/// Configurable bounds; the defaults suit a hub serving about ten thousand subscribers.
-#[derive(Debug, Clone)]
+/// Configurable bounds (the `serve` flags); the defaults suit a hub serving about ten thousand
+/// subscribers.
+#[derive(Debug, Clone, clap::Args)]
 pub struct Limits {
-    /// Open cable connections; more are answered 503.
+    /// Open cable connections; more are answered 503. The hub raises its open-files limit to
+    /// match as far as the system allows.
+    #[arg(long, env = "PRESSROOM_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
     pub max_connections: usize,
-    /// Messages a connection may fall behind the fan-out before it is disconnected.
+    /// Messages a subscriber may fall behind before it is disconnected (its queue's bound).
+    #[arg(long, env = "PRESSROOM_MAX_LAG", default_value_t = Limits::default().max_lag)]
     pub max_lag: usize,
-    /// Largest client WebSocket frame (commands are tiny).
+    /// Largest WebSocket frame a client may send, in bytes (commands are tiny).
+    #[arg(long, env = "PRESSROOM_MAX_FRAME_BYTES", default_value_t = Limits::default().max_frame_bytes)]
     pub max_frame_bytes: usize,
-    /// Largest REST request body.
+    /// Largest REST request body, in bytes.
+    #[arg(long, env = "PRESSROOM_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes)]
     pub max_body_bytes: usize,
 }
 

@@ -63,7 +63,7 @@ async fn serve(args: ServeArgs) -> Result<RunningHub, HubError> {
         listen: args.listen,
         database: args.database.database.to_string_lossy().into_owned(),
         auth: Auth::new(&args.tokens, &args.read_tokens),
-        limits: args.limits.into(),
+        limits: args.limits,
         redis: args.redis,
     }
     .start()

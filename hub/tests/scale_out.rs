@@ -84,13 +84,14 @@ async fn the_api_reads_and_writes_postgres() {
     let Some(database) = services::postgres_database().await else { return };
     let hub = start(&database, None).await;
     let http = reqwest::Client::new();
-    let post = |path: &str, body: serde_json::Value| {
-        let request = http.post(format!("{}{path}", hub.http_url())).json(&body);
-        async move {
-            let response = request.send().await.unwrap();
-            (response.status().as_u16(), response.json::<serde_json::Value>().await.unwrap())
-        }
+    let answer = |request: reqwest::RequestBuilder| async move {
+        let response = request.send().await.unwrap();
+        (response.status().as_u16(), response.json::<serde_json::Value>().await.unwrap())
     };
+    let post = |path: &str, body: serde_json::Value| {
+        answer(http.post(format!("{}{path}", hub.http_url())).json(&body))
+    };
+    let get = |path: &str| answer(http.get(format!("{}{path}", hub.http_url())));
     let (status, book) = post("/api/books", json!({"title": "Dune", "isbn": "978-0-441-01359-3"})).await;
     assert_eq!(status, 201, "{book}");
     let (status, again) = post("/api/books", json!({"title": "Dune 2", "isbn": "9780441013593"})).await;
@@ -112,14 +113,8 @@ async fn the_api_reads_and_writes_postgres() {
     let (status, conflict) = post(&fail, json!({"reason": "again"})).await;
     assert_eq!((status, &conflict["error"]["message"]), (409, &json!("print export 1 is already failed")));
 
-    let summary: serde_json::Value = http
-        .get(format!("{}/api/analytics/summary", hub.http_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, summary) = get("/api/analytics/summary").await;
+    assert_eq!(status, 200);
     assert_eq!(summary["totals"], json!({"books": 1, "covers": 1, "job_orders": 1, "print_exports": 1}));
     assert_eq!(summary["print_exports_by_status"], json!({"started": 0, "completed": 0, "failed": 1}));
     assert_eq!(summary["seq"], 5);
@@ -130,14 +125,8 @@ async fn the_api_reads_and_writes_postgres() {
         .map(|p| p["count"].as_u64().unwrap())
         .sum();
     assert_eq!(this_minute, 1, "the volume series groups on Postgres too: {}", summary["job_order_volume"]);
-    let page: serde_json::Value = http
-        .get(format!("{}/api/job_orders?limit=1", hub.http_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, page) = get("/api/job_orders?limit=1").await;
+    assert_eq!(status, 200);
     assert_eq!(page["items"][0]["customer"], "Acme");
     hub.stop().await.unwrap();
 }

@@ -106,10 +106,9 @@ impl Domain {
     }
 
     async fn begin_write(&self) -> Result<Write, HubError> {
-        let (begin, lock) = self.backend.begin_write().split_first().expect("a BEGIN");
-        let mut tx = self.pool.begin_with(*begin).await?;
-        for statement in lock {
-            sqlx::query(statement).execute(&mut *tx).await?;
+        let mut tx = self.pool.begin_with(self.backend.begin_write()).await?;
+        if let Some(lock) = self.backend.write_lock() {
+            sqlx::query(lock).execute(&mut *tx).await?;
         }
         Ok(Write { tx, events: Vec::new() })
     }
