@@ -58,7 +58,7 @@ fn TotalCard(props: &CardProps) -> Html {
                 let count_up = calm.then(|| {
                     let mut step = 0;
                     let count = shown.clone();
-                    Interval::new(16, move || {
+                    let steps = Interval::new(16, move || {
                         step += 1;
                         let value = if step >= STEPS {
                             target
@@ -68,20 +68,21 @@ fn TotalCard(props: &CardProps) -> Html {
                             (from as f64 + (target as f64 - from as f64) * eased).round() as u64
                         };
                         count.set(value);
-                    })
+                    });
+                    // The last step sets the exact value; this makes sure of it. Dropping both
+                    // early (a newer value) is fine: the next effect counts on from what is shown.
+                    let settle = Timeout::new(16 * (STEPS as u32 + 1), {
+                        let shown = shown.clone();
+                        move || shown.set(target)
+                    });
+                    (steps, settle)
                 });
                 if !calm {
                     shown.set(target);
                 }
                 timers = Some((count_up, unflash));
             }
-            // The last step sets the exact value; dropping the timers early (a newer value) is
-            // fine because the next effect counts on from what is shown.
-            let settle = Timeout::new(16 * (STEPS as u32 + 1), {
-                let shown = shown.clone();
-                move || shown.set(target)
-            });
-            move || drop((timers, settle))
+            move || drop(timers)
         });
     }
     html! {
