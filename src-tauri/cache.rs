@@ -15,9 +15,9 @@ use crate::state::{Saved, SharedDashboard};
 
 pub const FILE: &str = "cache.sqlite3";
 /// Write once changes have been quiet this long…
-pub const QUIET: Duration = Duration::from_secs(1);
-/// …but never later than this after the first unsaved change.
-pub const AT_MOST: Duration = Duration::from_secs(5);
+pub const QUIET: Duration = Duration::from_millis(250);
+/// …but never later than this after the first unsaved change: a crash loses at most ~1 s.
+pub const AT_MOST: Duration = Duration::from_secs(1);
 
 pub struct Cache {
     pool: SqlitePool,
@@ -156,6 +156,7 @@ mod tests {
             },
             activity: vec![event],
             saved_at: Utc::now(),
+            data_at: Some(Utc::now()),
         }
     }
 

@@ -1,6 +1,6 @@
 //! The coalescer, sans IO: events are applied to the state as they arrive, but the webview gets
 //! at most one frame per window (exact totals, and the feed items new since the last frame), the
-//! chart series at most once a second, and nothing while paused.
+//! chart series at most once a second, and nothing while paused or while no window is visible.
 
 use std::time::{Duration, Instant};
 
@@ -23,6 +23,10 @@ pub enum Input {
     /// The timer armed by [`Output::Arm`] fired.
     Timer,
     SetWindow(Duration),
+    /// Every window is hidden or minimised: send nothing, remember only that a catch-up is due.
+    Hidden,
+    /// A window is visible again: one catch-up frame with everything, straight away.
+    Shown,
 }
 
 /// What a frame should carry besides the exact totals, which are read when it is built.
@@ -55,6 +59,7 @@ pub struct Coalescer {
     last_chart: Option<Instant>,
     armed: Option<Instant>,
     paused: bool,
+    hidden: bool,
     unseen: u64,
     unseen_reported: u64,
 }
@@ -70,6 +75,7 @@ impl Coalescer {
             last_chart: None,
             armed: None,
             paused: false,
+            hidden: false,
             unseen: 0,
             unseen_reported: 0,
         }
@@ -116,6 +122,23 @@ impl Coalescer {
                     return out;
                 }
             }
+            Input::Hidden => {
+                self.hidden = true;
+                // The frame on show carries everything: nothing piles up while hidden.
+                self.pending = FramePlan { full: true, ..FramePlan::default() };
+                self.dirty = true;
+                self.chart_dirty = true;
+            }
+            Input::Shown => {
+                if self.hidden {
+                    self.hidden = false;
+                    if !self.paused {
+                        self.pending.chart = true;
+                        self.emit(now, &mut out);
+                        return out;
+                    }
+                }
+            }
             Input::Timer => self.armed = None,
             Input::SetWindow(window) => self.window = window.max(MIN_WINDOW),
         }
@@ -125,6 +148,9 @@ impl Coalescer {
 
     /// Emits what is due, or asks to be called back when it will be.
     fn flush(&mut self, now: Instant, out: &mut Vec<Output>) {
+        if self.hidden {
+            return;
+        }
         let frame_due = self.last_frame.map_or(now, |last| last + self.window);
         if self.paused {
             if self.unseen != self.unseen_reported {
@@ -323,5 +349,39 @@ mod tests {
         let (_, plan) = &sim.frames[1];
         assert!(plan.full, "the full frame covers the events around it");
         assert!(plan.new_activity.is_empty());
+    }
+
+    #[test]
+    fn hidden_sends_nothing_and_showing_sends_one_full_frame() {
+        let mut sim = Sim::new(DEFAULT_WINDOW);
+        sim.feed(Input::Applied(vec![event(1)]), Duration::ZERO);
+        assert_eq!(sim.frames.len(), 1);
+        sim.feed(Input::Hidden, Duration::from_millis(10));
+        for n in 0..1000 {
+            sim.feed(Input::Applied(vec![event(n + 2)]), Duration::from_millis(20 + n as u64));
+        }
+        sim.run_timer_until(Duration::from_secs(60));
+        assert_eq!(sim.frames.len(), 1, "no frame while hidden");
+        assert!(sim.coalescer.pending.new_activity.is_empty(), "nothing piles up while hidden");
+        sim.feed(Input::Shown, Duration::from_secs(61));
+        assert_eq!(sim.frames.len(), 2);
+        let (at, plan) = &sim.frames[1];
+        assert_eq!(*at, Duration::from_secs(61), "at once");
+        assert!(plan.full && plan.chart, "the catch-up carries everything: {plan:?}");
+        sim.feed(Input::Shown, Duration::from_secs(62));
+        assert_eq!(sim.frames.len(), 2, "showing again changes nothing");
+    }
+
+    #[test]
+    fn paused_and_hidden_shows_the_unseen_count_on_show() {
+        let mut sim = Sim::new(DEFAULT_WINDOW);
+        sim.feed(Input::Pause, Duration::ZERO);
+        sim.feed(Input::Hidden, Duration::from_millis(10));
+        sim.feed(Input::Applied(vec![event(1), event(2)]), Duration::from_secs(1));
+        sim.run_timer_until(Duration::from_secs(5));
+        assert_eq!(sim.unseen, [0]);
+        sim.feed(Input::Shown, Duration::from_secs(6));
+        assert!(sim.frames.is_empty(), "still paused");
+        assert_eq!(sim.unseen, [0, 2]);
     }
 }

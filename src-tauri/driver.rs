@@ -72,6 +72,8 @@ pub enum Command {
     Resume,
     SetFrameWindow(Duration),
     SetNotifications(Prefs),
+    /// Is any window visible (not hidden to the tray, not minimised)? Hidden gets no frames.
+    SetVisible(bool),
 }
 
 /// Sends commands to a running driver.
@@ -207,6 +209,7 @@ impl<O: Outlet, B: Observer> Driver<O, B> {
                             event.at.get_or_insert_with(Utc::now);
                             self.presenter.apply(event, Instant::now());
                         }
+                        Action::Confirmed => self.presenter.confirmed(),
                         Action::State(view) => {
                             tracing::info!(state = view.state.label(), problem = ?view.problem, "connection");
                             self.presenter.connection(view, Instant::now());
@@ -242,6 +245,7 @@ impl<O: Outlet, B: Observer> Driver<O, B> {
                         Command::Resume => self.presenter.resume(now),
                         Command::SetFrameWindow(window) => self.presenter.set_window(window, now),
                         Command::SetNotifications(prefs) => self.presenter.set_notifications(Notifier::new(prefs)),
+                        Command::SetVisible(visible) => self.presenter.set_visible(visible, now),
                     }
                 }
                 () = sleep_until(next_timer) => {

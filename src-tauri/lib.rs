@@ -15,6 +15,7 @@ pub mod native;
 pub mod notifier;
 pub mod presenter;
 pub mod settings;
+mod signals;
 pub mod state;
 
 pub use endpoints::Endpoints;
@@ -83,6 +84,7 @@ pub fn run() {
                     observer,
                 );
                 tauri::async_runtime::spawn(connection.run(commands, stop));
+                tauri::async_runtime::spawn(signals::exit_on_signal(handle.clone()));
                 app.manage(dashboard);
                 app.manage(driver);
                 app.manage(SettingsState(std::sync::Mutex::new(settings)));
@@ -105,11 +107,21 @@ pub fn run() {
             stop.cancel();
             // Let the cache writer save the last view.
             if let Some(writer) = app.try_state::<CacheWriter>().and_then(|w| w.0.lock().ok()?.take()) {
-                let _ = tauri::async_runtime::block_on(tokio::time::timeout(Duration::from_secs(2), writer));
+                // The timeout is made inside the runtime: tokio's timer needs its reactor, and a
+                // panic here (in GTK's callback) would abort before anything is saved.
+                let saved = tauri::async_runtime::block_on(async {
+                    tokio::time::timeout(SAVE_AT_EXIT, writer).await
+                });
+                if saved.is_err() {
+                    tracing::warn!("the cache writer did not finish in time: the last view may be lost");
+                }
             }
         }
     });
 }
+
+/// How long exit waits for the last view to be saved; the whole exit stays within 2 s.
+const SAVE_AT_EXIT: Duration = Duration::from_millis(1500);
 
 /// The cache writer's task, awaited at exit so the last view is saved.
 struct CacheWriter(std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>);

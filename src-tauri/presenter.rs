@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use pressroom_protocol::{ConnectionState, ConnectionView, Event, Snapshot};
 
 use crate::coalescer::{Coalescer, Input as Pace, Output};
@@ -60,7 +60,7 @@ impl<O: Outlet, B: Observer> Presenter<O, B> {
 
     /// Shows what the cache held, labelled as such until fresh data arrives.
     pub fn restore(&mut self, saved: Saved, now: Instant) {
-        self.cached_at = Some(saved.saved_at);
+        self.cached_at = Some(saved.data_at());
         self.dashboard.restore(saved);
         self.pace(Pace::Replaced, now);
         self.emit_connection();
@@ -86,6 +86,12 @@ impl<O: Outlet, B: Observer> Presenter<O, B> {
         self.observer.changed();
     }
 
+    /// The server answered a refresh with nothing new: the numbers on screen are current.
+    pub fn confirmed(&mut self) {
+        self.fresh();
+        self.emit_connection();
+    }
+
     pub fn connection(&mut self, view: ConnectionView, now: Instant) {
         let caught_up =
             view.state == ConnectionState::Live && self.machine_view.state != ConnectionState::Live;
@@ -107,6 +113,11 @@ impl<O: Outlet, B: Observer> Presenter<O, B> {
         self.paused = None;
         self.pace(Pace::Resume, now);
         self.emit_connection();
+    }
+
+    /// No window visible: no frames until one is, then one catch-up frame.
+    pub fn set_visible(&mut self, visible: bool, now: Instant) {
+        self.pace(if visible { Pace::Shown } else { Pace::Hidden }, now);
     }
 
     pub fn set_window(&mut self, window: Duration, now: Instant) {
@@ -135,7 +146,9 @@ impl<O: Outlet, B: Observer> Presenter<O, B> {
         }
     }
 
+    /// Fresh data from the server: no longer the cached view, and confirmed as of now.
     fn fresh(&mut self) {
+        self.dashboard.confirm(Utc::now());
         if self.cached_at.take().is_some() {
             self.emit_connection();
         }
@@ -161,11 +174,24 @@ impl<O: Outlet, B: Observer> Presenter<O, B> {
     fn emit_connection(&mut self) {
         let mut view = self.machine_view.clone();
         view.paused = self.paused;
-        if let Some(cached_at) = self.cached_at {
-            if view.state != ConnectionState::Live {
-                view.state = ConnectionState::Offline { cached_at: Some(cached_at) };
+        if view.state != ConnectionState::Live {
+            // Not receiving: say how old the numbers are (whole seconds, so a frame's worth of
+            // events does not re-emit the view).
+            view.data_at = self.dashboard.data_at().map(|at| at.trunc_subsecs(0));
+            if let Some(cached_at) = self.cached_at {
+                let retry_in_ms = match view.state {
+                    ConnectionState::Connecting => Some(0),
+                    ConnectionState::Reconnecting { retry_in_ms, .. } => Some(retry_in_ms),
+                    ConnectionState::Offline { retry_in_ms, .. } => retry_in_ms,
+                    _ => return self.emit(view),
+                };
+                view.state = ConnectionState::Offline { cached_at: Some(cached_at), retry_in_ms };
             }
         }
+        self.emit(view);
+    }
+
+    fn emit(&mut self, view: ConnectionView) {
         if self.emitted.as_ref() != Some(&view) {
             self.emitted = Some(view.clone());
             self.dashboard.set_connection(view.clone());

@@ -22,12 +22,23 @@ pub struct Saved {
     /// Newest first, at most [`KEPT_ACTIVITY`].
     pub activity: Vec<Event>,
     pub saved_at: DateTime<Utc>,
+    /// When this data was last confirmed by the server (older caches: unknown).
+    #[serde(default)]
+    pub data_at: Option<DateTime<Utc>>,
+}
+
+impl Saved {
+    /// How old the saved numbers are: when they were confirmed, else when they were saved.
+    pub fn data_at(&self) -> DateTime<Utc> {
+        self.data_at.unwrap_or(self.saved_at)
+    }
 }
 
 struct Inner {
     connection: ConnectionView,
     snapshot: Snapshot,
     activity: VecDeque<Event>,
+    data_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone)]
@@ -39,6 +50,7 @@ impl Default for SharedDashboard {
             connection: ConnectionView::new(ConnectionState::Connecting),
             snapshot: Snapshot::default(),
             activity: VecDeque::new(),
+            data_at: None,
         })))
     }
 }
@@ -64,6 +76,15 @@ impl SharedDashboard {
 
     pub fn set_connection(&self, connection: ConnectionView) {
         self.lock().connection = connection;
+    }
+
+    /// The data on screen is current as of `at` (the server answered).
+    pub fn confirm(&self, at: DateTime<Utc>) {
+        self.lock().data_at = Some(at);
+    }
+
+    pub fn data_at(&self) -> Option<DateTime<Utc>> {
+        self.lock().data_at
     }
 
     /// Replaces the snapshot (one fetched from the server).
@@ -110,12 +131,14 @@ impl SharedDashboard {
             snapshot: inner.snapshot.clone(),
             activity: inner.activity.iter().cloned().collect(),
             saved_at: now,
+            data_at: inner.data_at,
         }
     }
 
     /// Shows what the cache held.
     pub fn restore(&self, saved: Saved) {
         let mut inner = self.lock();
+        inner.data_at = Some(saved.data_at());
         inner.snapshot = saved.snapshot;
         inner.activity = saved.activity.into_iter().take(KEPT_ACTIVITY).collect();
     }
@@ -157,6 +180,12 @@ mod tests {
         let saved = dashboard.saved(Utc::now());
         let other = SharedDashboard::default();
         other.restore(saved.clone());
+        assert_eq!(other.data_at(), Some(saved.saved_at), "an unconfirmed cache is as old as its save");
+        let confirmed_at = Utc::now();
+        dashboard.confirm(confirmed_at);
+        let saved = dashboard.saved(Utc::now());
+        other.restore(saved.clone());
         assert_eq!(other.saved(saved.saved_at), saved);
+        assert_eq!(other.data_at(), Some(confirmed_at));
     }
 }

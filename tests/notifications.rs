@@ -30,7 +30,7 @@ impl NotificationService {
         summary: String,
         body: String,
         _actions: Vec<String>,
-        _hints: std::collections::HashMap<String, zbus::OwnedVariant>,
+        _hints: std::collections::HashMap<String, zbus::zvariant::OwnedValue>,
         _expire_timeout: i32,
     ) -> u32 {
         let _ = self.shown.send((summary, body));
@@ -88,8 +88,11 @@ async fn orders_and_failures_notify_coalesced() {
     let _bus = PrivateBus::start();
     let (tx, mut shown) = mpsc::unbounded_channel();
     let _service = zbus::connection::Builder::session()
-        .name("org.freedesktop.Notifications")
-        .serve_at("/org/freedesktop/Notifications", NotificationService { shown: tx, next_id: 0 })
+        .and_then(|b| b.name("org.freedesktop.Notifications"))
+        .and_then(|b| {
+            b.serve_at("/org/freedesktop/Notifications", NotificationService { shown: tx, next_id: 0 })
+        })
+        .expect("a session bus")
         .build()
         .await
         .expect("the test owns the notification service");

@@ -25,9 +25,13 @@ pub enum ConnectionState {
     },
     /// Real-time and auto-refresh off.
     Manual,
-    /// Not receiving anything: showing cached data from `cached_at` (if any).
+    /// Not receiving anything: neither the socket nor REST answers, or retrying stopped (then
+    /// `problem` says why). Showing cached data from `cached_at` (if any); the next attempt is due
+    /// `retry_in_ms` after the state was emitted (none when stopped).
     Offline {
         cached_at: Option<DateTime<Utc>>,
+        #[serde(default)]
+        retry_in_ms: Option<u64>,
     },
 }
 
@@ -84,11 +88,15 @@ pub struct ConnectionView {
     /// The view is frozen by the user; this many events arrived since.
     #[serde(default)]
     pub paused: Option<u64>,
+    /// When the numbers on screen were last confirmed, by the client's clock (whole seconds).
+    /// Set whenever the state is not `Live`, so the header can say how old they are.
+    #[serde(default)]
+    pub data_at: Option<DateTime<Utc>>,
 }
 
 impl ConnectionView {
     pub fn new(state: ConnectionState) -> Self {
-        ConnectionView { state, problem: None, history_unavailable: false, paused: None }
+        ConnectionView { state, problem: None, history_unavailable: false, paused: None, data_at: None }
     }
 }
 
@@ -111,14 +119,22 @@ mod tests {
     #[test]
     fn a_view_flattens_its_state_and_round_trips() {
         let view = ConnectionView {
-            state: ConnectionState::Offline { cached_at: None },
+            state: ConnectionState::Offline { cached_at: None, retry_in_ms: None },
             problem: Some(Problem::TokenRejected),
             history_unavailable: true,
             paused: Some(3),
+            data_at: Some("2026-12-02T10:32:00Z".parse().unwrap()),
         };
         let json = serde_json::to_value(&view).unwrap();
         assert_eq!(json["state"], "offline");
         assert_eq!(json["problem"]["problem"], "token_rejected");
         assert_eq!(serde_json::from_value::<ConnectionView>(json).unwrap(), view);
+    }
+
+    #[test]
+    fn an_older_offline_state_without_retry_still_reads() {
+        let view: ConnectionView = serde_json::from_str(r#"{"state":"offline","cached_at":null}"#).unwrap();
+        assert_eq!(view.state, ConnectionState::Offline { cached_at: None, retry_in_ms: None });
+        assert_eq!(view.data_at, None);
     }
 }

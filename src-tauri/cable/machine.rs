@@ -107,6 +107,8 @@ pub enum Action {
     Replace(Snapshot),
     /// Apply one event to the dashboard, in this order.
     Apply(Event),
+    /// A refresh answered with nothing new: the data on screen is current as of now.
+    Confirmed,
     State(ConnectionView),
 }
 
@@ -137,6 +139,10 @@ pub struct Machine<R> {
     last_frame: Instant,
     subscribe_retried: bool,
     polling: bool,
+    /// While polling: did the last snapshot refresh answer? `None` until the first answers.
+    rest_answers: Option<bool>,
+    /// When the waiting retry is due.
+    retry_at: Option<Instant>,
     sequencer: Sequencer,
     /// Does the server have `/api/events` and a snapshot? `None` until asked.
     has_events: Option<bool>,
@@ -163,6 +169,8 @@ impl<R: Rng> Machine<R> {
             last_frame: now,
             subscribe_retried: false,
             polling: false,
+            rest_answers: None,
+            retry_at: None,
             sequencer: Sequencer::default(),
             has_events: None,
             has_snapshot: None,
@@ -214,7 +222,7 @@ impl<R: Rng> Machine<R> {
                     self.start(now, &mut out);
                 } else if self.polling && !mode.auto_refresh {
                     self.stop_polling(&mut out);
-                    self.set_state(ConnectionState::Reconnecting { attempt: self.attempt, retry_in_ms: 0 });
+                    self.set_down_state(now);
                 }
             }
             Input::EndpointChanged { channel } => {
@@ -302,28 +310,48 @@ impl<R: Rng> Machine<R> {
     fn schedule_retry(&mut self, now: Instant, out: &mut Vec<Action>) {
         let delay = backoff::delay(self.attempt, &mut self.rng);
         self.phase = Phase::Waiting;
+        self.retry_at = Some(now + delay);
         out.push(Action::Arm(Timer::Retry, now + delay));
         let down_for = self.down_since.map_or(Duration::ZERO, |since| now.duration_since(since));
         if self.mode.auto_refresh
             && !self.polling
             && (self.attempt >= FALLBACK_ATTEMPTS || down_for >= FALLBACK_AFTER)
         {
-            tracing::info!(attempt = self.attempt, "real-time unavailable: polling the snapshot");
+            tracing::info!(attempt = self.attempt, "real-time unavailable: trying the snapshot over REST");
             self.polling = true;
+            self.rest_answers = None;
             self.fetch_snapshot(out);
             out.push(Action::Arm(Timer::Poll, now + self.mode.refresh_interval));
         }
-        self.set_state(if self.polling {
-            ConnectionState::Polling { interval_s: self.interval_s() }
-        } else {
-            ConnectionState::Reconnecting { attempt: self.attempt, retry_in_ms: delay.as_millis() as u64 }
+        self.set_down_state(now);
+    }
+
+    /// The state while the socket is down, as truthful as what is known: `Polling` only while
+    /// REST answers, `Offline` once it has failed too, `Reconnecting` until REST has been asked.
+    fn set_down_state(&mut self, now: Instant) {
+        let retry_in_ms = self.retry_at.map(|at| at.saturating_duration_since(now).as_millis() as u64);
+        self.set_state(match (self.polling, self.rest_answers) {
+            (true, Some(true)) => ConnectionState::Polling { interval_s: self.interval_s() },
+            (true, Some(false)) => ConnectionState::Offline { cached_at: None, retry_in_ms },
+            _ => {
+                ConnectionState::Reconnecting { attempt: self.attempt, retry_in_ms: retry_in_ms.unwrap_or(0) }
+            }
         });
     }
 
     fn stop_polling(&mut self, out: &mut Vec<Action>) {
         if self.polling {
             self.polling = false;
+            self.rest_answers = None;
             out.push(Action::Disarm(Timer::Poll));
+        }
+    }
+
+    /// A background refresh (polling) answered or failed; the state follows.
+    fn refreshed(&mut self, answered: bool, now: Instant) {
+        if self.polling && self.rest_answers != Some(answered) {
+            self.rest_answers = Some(answered);
+            self.set_down_state(now);
         }
     }
 
@@ -334,7 +362,8 @@ impl<R: Rng> Machine<R> {
         self.stop_polling(out);
         self.phase = Phase::Stopped;
         self.problem = Some(problem);
-        self.set_state(ConnectionState::Offline { cached_at: None });
+        self.retry_at = None;
+        self.set_state(ConnectionState::Offline { cached_at: None, retry_in_ms: None });
     }
 
     fn frame(&mut self, text: &str, now: Instant, out: &mut Vec<Action>) {
@@ -491,6 +520,7 @@ impl<R: Rng> Machine<R> {
         match result {
             Ok(snapshot) => {
                 self.has_snapshot = Some(true);
+                self.refreshed(true, now);
                 let newer = match (snapshot.seq, self.sequencer.last()) {
                     (Some(seq), Some(last)) => {
                         snapshot.epoch.as_deref() != self.sequencer.epoch() || seq > last
@@ -498,7 +528,8 @@ impl<R: Rng> Machine<R> {
                     _ => true,
                 };
                 if !catching_up && !newer {
-                    return; // a poll that brings nothing new
+                    out.push(Action::Confirmed); // a poll that brings nothing new
+                    return;
                 }
                 let (epoch, seq) = (snapshot.epoch.clone(), snapshot.seq);
                 out.push(Action::Replace(snapshot));
@@ -515,7 +546,10 @@ impl<R: Rng> Machine<R> {
                 tracing::info!(?error, "snapshot fetch failed; reconnecting");
                 self.lost(now, out);
             }
-            Err(error) => tracing::info!(?error, "snapshot refresh failed"),
+            Err(error) => {
+                tracing::info!(?error, "snapshot refresh failed");
+                self.refreshed(false, now);
+            }
         }
     }
 
@@ -624,6 +658,7 @@ impl<R: Rng> Machine<R> {
             problem: self.problem.clone(),
             history_unavailable: self.has_snapshot == Some(false),
             paused: None,
+            data_at: None,
         };
         if self.emitted.as_ref() != Some(&view) {
             self.emitted = Some(view.clone());

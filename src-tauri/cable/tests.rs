@@ -1,6 +1,6 @@
 //! The machine under a simulated clock and a seeded random source: each rule with exact times.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use pressroom_protocol::cable::{channel_identifier, ANALYTICS_CHANNEL};
@@ -26,6 +26,7 @@ pub(super) struct Sim {
     pub dashboard: Snapshot,
     pub view: Option<ConnectionView>,
     pub socket_open: bool,
+    answered: HashSet<u64>,
 }
 
 impl Sim {
@@ -40,10 +41,14 @@ impl Sim {
             dashboard: Snapshot::default(),
             view: None,
             socket_open: false,
+            answered: HashSet::new(),
         }
     }
 
     pub fn feed(&mut self, input: Input) -> Vec<Action> {
+        if let Input::Snapshot { request, .. } | Input::Events { request, .. } = &input {
+            self.answered.insert(*request);
+        }
         let actions = self.machine.handle(input, self.now);
         for action in &actions {
             match action {
@@ -108,6 +113,19 @@ impl Sim {
                 _ => None,
             })
             .expect("a fetch was asked for")
+    }
+
+    /// Is the machine polling the snapshot (the fallback)?
+    pub fn machine_polls(&self) -> bool {
+        self.timers.contains_key(&Timer::Poll)
+    }
+
+    /// The newest snapshot fetch not answered yet.
+    pub fn unanswered_snapshot(&self) -> Option<u64> {
+        self.actions.iter().rev().find_map(|(_, a)| match a {
+            Action::FetchSnapshot { request } if !self.answered.contains(request) => Some(*request),
+            _ => None,
+        })
     }
 
     /// Open, welcome, confirm: up to the catch-up fetch.
@@ -439,12 +457,19 @@ fn after_three_failed_attempts_it_polls_and_goes_back_to_live_when_the_socket_re
     sim.feed(Input::Start);
     for attempt in 1..=3 {
         sim.feed(Input::SocketFailed);
-        let polling = matches!(sim.state(), ConnectionState::Polling { interval_s: 10 });
-        assert_eq!(polling, attempt == 3, "attempt {attempt}: {:?}", sim.state());
+        assert!(
+            matches!(sim.state(), ConnectionState::Reconnecting { attempt: a, .. } if a == attempt),
+            "attempt {attempt}: {:?}",
+            sim.state()
+        );
         let due = sim.timers[&Timer::Retry];
         sim.advance(due - sim.now);
     }
+    // The third failure asks REST; only its answer makes this Polling.
     let polled_from = sim.times_of(|a| matches!(a, Action::FetchSnapshot { .. }))[0];
+    let request = sim.last_request();
+    sim.feed(Input::Snapshot { request, result: Ok(snapshot("e1", 3, 3)) });
+    assert_eq!(sim.state(), ConnectionState::Polling { interval_s: 10 });
     sim.feed(Input::SocketFailed);
     sim.advance(25 * S);
     let polls = sim.times_of(|a| matches!(a, Action::FetchSnapshot { .. }));
@@ -458,6 +483,58 @@ fn after_three_failed_attempts_it_polls_and_goes_back_to_live_when_the_socket_re
 }
 
 #[test]
+fn when_rest_fails_too_it_is_offline_with_the_next_retry_never_polling() {
+    for failure in [FetchError::Failed("connection refused".into()), FetchError::Unavailable] {
+        let mut sim = Sim::new(Mode::default(), 24);
+        sim.feed(Input::Start);
+        for _ in 1..=3 {
+            sim.feed(Input::SocketFailed);
+            let due = sim.timers[&Timer::Retry];
+            if sim.machine_polls() {
+                break;
+            }
+            sim.advance(due - sim.now);
+        }
+        let request = sim.last_request();
+        sim.feed(Input::Snapshot { request, result: Err(failure.clone()) });
+        let due = sim.timers[&Timer::Retry];
+        let expected = (due - sim.now).as_millis() as u64;
+        assert_eq!(
+            sim.state(),
+            ConnectionState::Offline { cached_at: None, retry_in_ms: Some(expected) },
+            "{failure:?}"
+        );
+        assert_eq!(sim.view.clone().unwrap().problem, None, "not stopped: it keeps trying");
+        // Still nothing: every later state says Offline, never Polling.
+        for _ in 0..6 {
+            sim.advance(10 * S);
+            sim.feed(Input::SocketFailed);
+            if let Some(request) = sim.unanswered_snapshot() {
+                sim.feed(Input::Snapshot { request, result: Err(failure.clone()) });
+            }
+            assert!(
+                matches!(sim.state(), ConnectionState::Offline { retry_in_ms: Some(_), .. }),
+                "{:?}",
+                sim.state()
+            );
+        }
+        // REST comes back: Polling, with the data confirmed.
+        let request = sim.unanswered_snapshot().unwrap_or_else(|| {
+            sim.advance(10 * S);
+            sim.last_request()
+        });
+        let actions = sim.feed(Input::Snapshot { request, result: Ok(snapshot("e1", 3, 3)) });
+        assert_eq!(sim.state(), ConnectionState::Polling { interval_s: 10 });
+        assert!(actions.iter().any(|a| matches!(a, Action::Replace(_))));
+        // A later poll with nothing new confirms the data on screen.
+        sim.advance(10 * S);
+        let request = sim.last_request();
+        let actions = sim.feed(Input::Snapshot { request, result: Ok(snapshot("e1", 3, 3)) });
+        assert!(actions.contains(&Action::Confirmed), "{actions:?}");
+    }
+}
+
+#[test]
 fn twenty_seconds_without_the_socket_also_falls_back() {
     let mut sim = Sim::new(Mode::default(), 19);
     sim.feed(Input::Start);
@@ -465,6 +542,9 @@ fn twenty_seconds_without_the_socket_also_falls_back() {
     let due = sim.timers[&Timer::Retry];
     sim.advance(due - sim.now);
     sim.advance(HANDSHAKE_TIMEOUT); // attempt 2 fails at 20 s or later
+    assert!(sim.machine_polls(), "REST is asked after 20 s down");
+    let request = sim.last_request();
+    sim.feed(Input::Snapshot { request, result: Ok(snapshot("e1", 1, 1)) });
     assert!(matches!(sim.state(), ConnectionState::Polling { .. }), "{:?}", sim.state());
 }
 

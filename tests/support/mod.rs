@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses its own share of these helpers
 
 pub mod client;
+pub mod desktop;
 pub mod proxy;
 #[path = "../../hub/tests/common/rails.rs"]
 pub mod rails;

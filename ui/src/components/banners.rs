@@ -28,12 +28,17 @@ pub fn Banners(props: &BannersProps) -> Html {
                     <button class="link" onclick={open_settings}>{"Open settings"}</button>
                 </div>
             }
-            if let Some(ConnectionState::Offline { cached_at: Some(at) }) = view.map(|v| &v.state) {
+            if let Some(ConnectionState::Offline { cached_at: Some(at), .. }) = view.map(|v| &v.state) {
                 <div class="banner warn" role="status" data-testid="offline-banner">
                     {format!(
                         "Offline — showing the data cached at {}. It will update as soon as the hub is reachable.",
                         at.with_timezone(&chrono::Local).format("%H:%M on %b %e")
                     )}
+                </div>
+            }
+            if let Some(ConnectionState::Offline { cached_at: None, .. }) = view.filter(|v| v.problem.is_none()).map(|v| &v.state) {
+                <div class="banner warn" role="status" data-testid="offline-banner">
+                    {"Offline — neither the hub's live connection nor its REST API answers, and nothing is cached yet. Retrying; check the hub URL in settings if this persists."}
                 </div>
             }
             if let Some(ConnectionState::Polling { interval_s }) = view.map(|v| &v.state) {

@@ -41,10 +41,24 @@ pub fn Header(props: &HeaderProps) -> Html {
             Some(format!("real-time off, refreshing every {interval_s} s"))
         }
         ConnectionState::Manual => Some("real-time and auto-refresh off".to_owned()),
-        ConnectionState::Offline { cached_at: Some(at) } => {
-            Some(format!("showing cached data from {}", at.with_timezone(&chrono::Local).format("%H:%M")))
+        ConnectionState::Offline { .. } if view.is_some_and(|v| v.problem.is_some()) => {
+            Some("stopped — see below".to_owned())
         }
+        ConnectionState::Offline { retry_in_ms: Some(retry_in_ms), .. } => {
+            let left = (*retry_in_ms as f64 - (now - props.connection_at)).max(0.0);
+            Some(format!("can't reach the hub · retrying in {} s", (left / 1000.0).ceil() as u64))
+        }
+        ConnectionState::Offline { .. } => Some("can't reach the hub".to_owned()),
         _ => None,
+    });
+    let data_age = view.filter(|v| v.state != ConnectionState::Live).and_then(|v| {
+        let at = v.data_at?;
+        let what = match v.state {
+            ConnectionState::Offline { cached_at: Some(_), .. } => "cached data from",
+            _ => "data from",
+        };
+        let age = age((now - at.timestamp_millis() as f64).max(0.0) / 1000.0);
+        Some(format!("{what} {} · {age}", at.with_timezone(&chrono::Local).format("%H:%M")))
     });
     let paused = view.and_then(|v| v.paused);
     let live = state == Some(&ConnectionState::Live);
@@ -72,6 +86,9 @@ pub fn Header(props: &HeaderProps) -> Html {
                     if let Some(detail) = detail {
                         <span class="detail" data-testid="connection-detail">{detail}</span>
                     }
+                    if let Some(data_age) = data_age {
+                        <span class="data-age" data-testid="data-age">{data_age}</span>
+                    }
                     if let Some(unseen) = paused {
                         <span class="paused" data-testid="paused">
                             {format!("Paused · {unseen} new {}", if unseen == 1 { "event" } else { "events" })}
@@ -91,5 +108,29 @@ pub fn Header(props: &HeaderProps) -> Html {
                 </div>
             </div>
         </header>
+    }
+}
+
+/// How long ago, at the coarsest step that reads right.
+fn age(seconds: f64) -> String {
+    let minutes = (seconds / 60.0).floor() as u64;
+    match minutes {
+        0 => "just now".to_owned(),
+        1..=59 => format!("{minutes} min ago"),
+        60..=2879 => format!("{} h ago", minutes / 60),
+        _ => format!("{} days ago", minutes / 1440),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::age;
+
+    #[test]
+    fn ages_read_at_a_coarse_step() {
+        assert_eq!(age(12.0), "just now");
+        assert_eq!(age(4.0 * 60.0 + 59.0), "4 min ago");
+        assert_eq!(age(3.0 * 3600.0), "3 h ago");
+        assert_eq!(age(3.0 * 86400.0), "3 days ago");
     }
 }

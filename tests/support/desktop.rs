@@ -1,0 +1,127 @@
+//! The desktop around the app: its processes (found by their data dir), its X windows, and a
+//! small window manager — Xvfb has none, so without one closing or moving a window is not real.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use super::PROMPTLY;
+
+/// Starts openbox once for this test binary, on a thread that lives as long as the binary, so the
+/// parent-death signal ends openbox with it.
+pub fn window_manager() {
+    static STARTED: OnceLock<()> = OnceLock::new();
+    STARTED.get_or_init(|| {
+        let (ready, started) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut command = Command::new("openbox");
+            command.stdout(Stdio::null()).stderr(Stdio::null());
+            // SAFETY: only an async-signal-safe prctl runs between fork and exec.
+            unsafe {
+                std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+                    nix::sys::prctl::set_pdeathsig(Signal::SIGTERM).map_err(std::io::Error::from)
+                });
+            }
+            let child = command.spawn().expect("openbox is installed (scripts/setup installs it)");
+            ready.send(()).unwrap();
+            let _keep = child;
+            loop {
+                std::thread::park();
+            }
+        });
+        started.recv().unwrap();
+        // Managed once it owns the WM selection: wmctrl then answers.
+        let deadline = Instant::now() + PROMPTLY;
+        while !Command::new("wmctrl").arg("-m").output().is_ok_and(|o| o.status.success()) {
+            assert!(Instant::now() < deadline, "openbox never took over the display");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+}
+
+/// The app processes running with `data_dir` as their `PRESSROOM_DATA_DIR`.
+pub fn app_pids(data_dir: &Path) -> Vec<i32> {
+    let binary = Path::new(env!("CARGO_BIN_EXE_pressroom")).canonicalize().unwrap();
+    let wanted = format!("PRESSROOM_DATA_DIR={}", data_dir.display()).into_bytes();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let exe: Option<PathBuf> = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+            let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+            exe.as_deref() == Some(&binary) && environ.split(|b| *b == 0).any(|var| var == wanted)
+        })
+        .collect()
+}
+
+/// The one app process for `data_dir`, once it is running.
+pub async fn app_pid(data_dir: &Path) -> i32 {
+    let deadline = Instant::now() + PROMPTLY;
+    loop {
+        match app_pids(data_dir).as_slice() {
+            [pid] => return *pid,
+            [] => assert!(Instant::now() < deadline, "no app process for {}", data_dir.display()),
+            many => panic!("more than one app process for {}: {many:?}", data_dir.display()),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits for `pid` to be gone (or a zombie); how long it took.
+pub async fn wait_exit(pid: i32) -> Duration {
+    let start = Instant::now();
+    loop {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok();
+        // The state letter follows the parenthesised command name.
+        let running = state
+            .as_deref()
+            .and_then(|s| s.rsplit(')').next())
+            .is_some_and(|rest| !rest.trim_start().starts_with('Z'));
+        if !running {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < PROMPTLY, "process {pid} did not exit");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+pub fn signal(pid: i32, signal: Signal) {
+    kill(Pid::from_raw(pid), signal).expect("the app process can be signalled");
+}
+
+/// The app's top-level X window (the one the window manager frames), once it is mapped.
+pub async fn x_window(pid: i32) -> String {
+    let deadline = Instant::now() + PROMPTLY;
+    loop {
+        let out = Command::new("xdotool")
+            .args(["search", "--onlyvisible", "--pid", &pid.to_string(), "--name", "Pressroom"])
+            .output()
+            .expect("xdotool is installed (scripts/setup installs it)");
+        if let Some(id) = String::from_utf8_lossy(&out.stdout).lines().next() {
+            return id.to_owned();
+        }
+        assert!(Instant::now() < deadline, "the app's window never appeared");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Asks the window manager to close `window`, as the title bar's close button does.
+pub fn close_window(window: &str) {
+    let status = Command::new("wmctrl").args(["-i", "-c", window]).status().unwrap();
+    assert!(status.success(), "wmctrl could not close {window}");
+}
+
+/// The job-order total in the cache file, if a view has been saved.
+pub async fn cached_job_orders(data_dir: &Path) -> Option<u64> {
+    let url = format!("sqlite://{}?mode=ro", data_dir.join("cache.sqlite3").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.ok()?;
+    let body: Option<String> =
+        sqlx::query_scalar("SELECT body FROM saved_view").fetch_optional(&pool).await.ok()?;
+    pool.close().await;
+    let body: serde_json::Value = serde_json::from_str(&body?).ok()?;
+    body["snapshot"]["totals"]["job_orders"].as_u64()
+}
