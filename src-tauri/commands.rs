@@ -4,10 +4,13 @@ use std::sync::Mutex;
 
 use pressroom_protocol::settings::{SettingsPatch, SettingsView, SETTINGS_EVENT};
 use pressroom_protocol::DashboardView;
-use tauri::{AppHandle, Emitter, State};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+use tauri_plugin_autostart::ManagerExt as _;
+use tauri_plugin_opener::OpenerExt as _;
 
 use crate::driver::{Command, DriverHandle};
 use crate::error::Result;
+use crate::notes::Notes;
 use crate::settings::{self, Settings};
 use crate::state::SharedDashboard;
 
@@ -39,8 +42,28 @@ pub fn resume(driver: State<'_, DriverHandle>) {
 }
 
 #[tauri::command]
-pub fn settings(state: State<'_, SettingsState>) -> SettingsView {
-    state.0.lock().expect("settings lock").view()
+pub fn settings(app: AppHandle) -> SettingsView {
+    settings_view(&app)
+}
+
+/// The settings in force, with what is not a stored setting: the OS's autostart entry and the
+/// desktop's notes.
+pub fn settings_view<R: Runtime>(app: &AppHandle<R>) -> SettingsView {
+    let mut view = match app.try_state::<SettingsState>() {
+        Some(state) => state.0.lock().unwrap_or_else(|p| p.into_inner()).view(),
+        None => Settings::default().view(),
+    };
+    view.launch_at_login = app.autolaunch().is_enabled().unwrap_or_else(|error| {
+        tracing::debug!(%error, "cannot read the autostart entry");
+        false
+    });
+    view.notes = app.try_state::<Notes>().map(|notes| notes.list()).unwrap_or_default();
+    view
+}
+
+/// Tells every window the settings view changed.
+pub fn emit_settings<R: Runtime>(app: &AppHandle<R>) {
+    let _ = app.emit(SETTINGS_EVENT, settings_view(app));
 }
 
 /// Applies a change if every value in it is valid (else nothing changes and the error names each
@@ -52,16 +75,32 @@ pub fn update_settings(
     state: State<'_, SettingsState>,
     driver: State<'_, DriverHandle>,
 ) -> Result<SettingsView> {
-    let mut current = state.0.lock().expect("settings lock");
-    let next = current.apply(patch)?;
-    settings::save(&app, &next)?;
-    for command in changes(&current, &next) {
-        driver.send(command);
+    let launch_at_login = patch.launch_at_login;
+    {
+        let mut current = state.0.lock().unwrap_or_else(|p| p.into_inner());
+        let next = current.apply(patch)?;
+        settings::save(&app, &next)?;
+        for command in changes(&current, &next) {
+            driver.send(command);
+        }
+        *current = next;
     }
-    *current = next;
-    let view = current.view();
+    if let Some(on) = launch_at_login {
+        let autolaunch = app.autolaunch();
+        if on { autolaunch.enable() } else { autolaunch.disable() }?;
+    }
+    let view = settings_view(&app);
     let _ = app.emit(SETTINGS_EVENT, &view);
     Ok(view)
+}
+
+/// Opens the folder with the app's logs in the file manager.
+#[tauri::command]
+pub fn open_logs(app: AppHandle) -> Result<()> {
+    let dir = settings::data_dir(&app)?.join(crate::logs::LOG_DIR);
+    std::fs::create_dir_all(&dir)?;
+    app.opener().open_path(dir.to_string_lossy(), None::<&str>)?;
+    Ok(())
 }
 
 /// Opens another dashboard window.

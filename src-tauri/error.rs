@@ -17,6 +17,10 @@ pub enum Error {
     Store(#[from] tauri_plugin_store::Error),
     #[error("{0}")]
     Tauri(#[from] tauri::Error),
+    #[error("launch at login: {0}")]
+    Autostart(#[from] tauri_plugin_autostart::Error),
+    #[error("could not open: {0}")]
+    Opener(#[from] tauri_plugin_opener::Error),
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -29,6 +33,8 @@ impl Error {
             Error::Cache(_) | Error::CacheMigration(_) => "cache",
             Error::Store(_) => "store",
             Error::Tauri(_) => "tauri",
+            Error::Autostart(_) => "autostart",
+            Error::Opener(_) => "opener",
             Error::Io(_) => "io",
         }
     }

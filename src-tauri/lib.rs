@@ -10,13 +10,17 @@ pub mod driver;
 mod endpoints;
 mod error;
 pub mod events;
+mod lifecycle;
 mod logs;
 pub mod native;
+mod notes;
 pub mod notifier;
 pub mod presenter;
+pub mod profile;
 pub mod settings;
 mod signals;
 pub mod state;
+mod tray;
 
 pub use endpoints::Endpoints;
 pub use error::{Error, Result};
@@ -27,6 +31,7 @@ use commands::SettingsState;
 use settings::{EnvOverrides, Settings};
 use state::SharedDashboard;
 use tauri::Manager;
+use tauri_plugin_window_state::StateFlags;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -40,6 +45,9 @@ pub fn run() {
                 let handle = app.handle().clone();
                 let data_dir = settings::data_dir(&handle);
                 app.manage(logs::init(data_dir.as_deref().ok()));
+                register_plugins(&handle, data_dir.as_deref().ok())?;
+                let notes = notes::Notes::default();
+                app.manage(notes.clone());
                 let settings = launch_settings(&handle);
                 tracing::info!(hub = %settings.hub_url, "starting");
                 let dashboard = SharedDashboard::default();
@@ -64,12 +72,23 @@ pub fn run() {
                     app.manage(CacheWriter(std::sync::Mutex::new(Some(tauri::async_runtime::spawn(writer)))));
                 }
 
-                let tray = app::build_tray(&handle, driver.clone())
+                let tray = tray::build(&handle, driver.clone())
                     .map_err(|error| tracing::warn!(%error, "no tray icon on this desktop"))
                     .ok();
+                if tray.is_none() || !lifecycle::tray_is_shown() {
+                    notes.add(notes::NO_TRAY);
+                }
+                if let Some(tray) = &tray {
+                    app.manage(tray.clone());
+                    let follow =
+                        tray::follow_job_orders(tray.clone(), dashboard.clone(), changes.subscribe());
+                    tauri::async_runtime::spawn(follow);
+                }
                 let outlet = app::AppOutlet { app: handle.clone(), tray };
-                let observer =
-                    app::AppObserver { changes, notices: app::spawn_notification_thread(handle.clone()) };
+                let observer = app::AppObserver {
+                    changes,
+                    notices: app::spawn_notification_thread(handle.clone(), notes),
+                };
                 let presentation = driver::Presentation {
                     frame_window: settings.frame_window(),
                     notifications: settings.notifications(),
@@ -88,9 +107,12 @@ pub fn run() {
                 app.manage(dashboard);
                 app.manage(driver);
                 app.manage(SettingsState(std::sync::Mutex::new(settings)));
+                app.manage(lifecycle::Visibility::default());
+                lifecycle::create_main(&handle)?;
                 Ok(())
             }
         })
+        .on_window_event(lifecycle::on_window_event)
         .invoke_handler(tauri::generate_handler![
             commands::dashboard,
             commands::reconnect_now,
@@ -99,6 +121,7 @@ pub fn run() {
             commands::settings,
             commands::update_settings,
             commands::new_window,
+            commands::open_logs,
         ])
         .build(tauri::generate_context!())
         .expect("the Tauri app builds from its configuration");
@@ -125,6 +148,36 @@ const SAVE_AT_EXIT: Duration = Duration::from_millis(1500);
 
 /// The cache writer's task, awaited at exit so the last view is saved.
 struct CacheWriter(std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>);
+
+/// The plugins that need the data dir, before any window exists: one instance per data dir (a
+/// second launch shows the first's window and exits), the window's size and place kept in the data
+/// dir, launch at login, opening the logs folder. None grants the webview anything.
+fn register_plugins<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+    data_dir: Option<&std::path::Path>,
+) -> tauri::Result<()> {
+    let mut single = tauri_plugin_single_instance::Builder::new().callback(|app, _argv, _cwd| {
+        tracing::info!("a second launch handed over: showing the window");
+        app::focus_main(app);
+    });
+    if let Some(dir) = data_dir {
+        let _ = std::fs::create_dir_all(dir);
+        // Per data dir on Linux (the D-Bus name); Windows and macOS key on the identifier alone.
+        single = single.dbus_id(profile::instance_id(&app.config().identifier, dir));
+    }
+    app.plugin(single.build())?;
+    let mut window_state = tauri_plugin_window_state::Builder::new()
+        .with_state_flags(StateFlags::SIZE | StateFlags::POSITION | StateFlags::MAXIMIZED)
+        .with_filter(|label| label == lifecycle::MAIN);
+    if let Some(dir) = data_dir {
+        // An absolute name: the plugin joins it to its config dir, which then does not count.
+        window_state = window_state.with_filename(dir.join("window-state.json").to_string_lossy());
+    }
+    app.plugin(window_state.build())?;
+    app.plugin(tauri_plugin_autostart::Builder::new().build())?;
+    app.plugin(tauri_plugin_opener::init())?;
+    Ok(())
+}
 
 /// Stored settings with the launch env applied. Invalid values are reported and replaced by
 /// the defaults, so the app always starts.

@@ -37,6 +37,7 @@ pub struct Settings {
     pub notify_job_orders: bool,
     pub notify_failed_exports: bool,
     pub theme: Theme,
+    pub close_to_tray: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -65,6 +66,7 @@ impl Default for Settings {
             notify_job_orders: true,
             notify_failed_exports: true,
             theme: Theme::System,
+            close_to_tray: true,
         }
     }
 }
@@ -155,6 +157,7 @@ impl Settings {
         next.notify_job_orders = patch.notify_job_orders.unwrap_or(next.notify_job_orders);
         next.notify_failed_exports = patch.notify_failed_exports.unwrap_or(next.notify_failed_exports);
         next.theme = patch.theme.unwrap_or(next.theme);
+        next.close_to_tray = patch.close_to_tray.unwrap_or(next.close_to_tray);
         if invalid.is_empty() {
             Ok(next)
         } else {
@@ -175,6 +178,10 @@ impl Settings {
             notify_job_orders: self.notify_job_orders,
             notify_failed_exports: self.notify_failed_exports,
             theme: self.theme,
+            close_to_tray: self.close_to_tray,
+            // The OS's entry and the desktop's notes are not settings: the command fills them in.
+            launch_at_login: false,
+            notes: Vec::new(),
         }
     }
 

@@ -83,6 +83,10 @@ impl SharedDashboard {
         self.lock().data_at = Some(at);
     }
 
+    pub fn job_orders(&self) -> u64 {
+        self.lock().snapshot.totals.job_orders
+    }
+
     pub fn data_at(&self) -> Option<DateTime<Utc>> {
         self.lock().data_at
     }

@@ -117,6 +117,9 @@ async fn the_dashboard_renders_and_updates_in_chromium() {
         notify_job_orders: true,
         notify_failed_exports: true,
         theme: Theme::Dark,
+        close_to_tray: true,
+        launch_at_login: false,
+        notes: vec![],
     };
     let addr = serve(dist, tauri_stub(&dashboard, &settings)).await;
 

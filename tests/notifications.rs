@@ -8,6 +8,7 @@ use std::time::Duration;
 use pressroom_lib::cable::Mode;
 use serde_json::json;
 use support::client::{Client, Notices};
+use support::desktop::PrivateBus;
 use support::TestHub;
 use tokio::sync::mpsc;
 
@@ -56,36 +57,12 @@ async fn next(shown: &mut mpsc::UnboundedReceiver<Shown>) -> Shown {
         .unwrap()
 }
 
-/// A session bus of the test's own, so no notification daemon the desktop (or an earlier test)
-/// started holds the name; stopped on drop.
-struct PrivateBus(std::process::Child);
-
-impl PrivateBus {
-    fn start() -> PrivateBus {
-        use std::io::BufRead;
-        let mut daemon = std::process::Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--print-address=1"])
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("dbus-daemon is installed (scripts/setup installs dbus)");
-        let mut address = String::new();
-        std::io::BufReader::new(daemon.stdout.take().unwrap()).read_line(&mut address).unwrap();
-        // This test binary holds this one test, so setting the process's bus address is safe.
-        std::env::set_var("DBUS_SESSION_BUS_ADDRESS", address.trim());
-        PrivateBus(daemon)
-    }
-}
-
-impl Drop for PrivateBus {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_and_failures_notify_coalesced() {
-    let _bus = PrivateBus::start();
+    // A bus of the test's own, so no notification daemon the desktop (or an earlier test) started
+    // holds the name. This binary holds this one test, so setting the process's address is safe.
+    let bus = PrivateBus::start();
+    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus.address);
     let (tx, mut shown) = mpsc::unbounded_channel();
     let _service = zbus::connection::Builder::session()
         .and_then(|b| b.name("org.freedesktop.Notifications"))
@@ -98,7 +75,7 @@ async fn orders_and_failures_notify_coalesced() {
         .expect("the test owns the notification service");
 
     let hub = TestHub::start().await;
-    let notices = pressroom_lib::native::spawn(|| {});
+    let notices = pressroom_lib::native::spawn(|| {}, || {});
     let notices = Notices(Box::new(move |notice| notices.send(notice).unwrap()));
     let mut client = Client::start_with(&hub.hub.cable_url(), None, Mode::default(), notices);
     client.wait_live(Duration::from_secs(30)).await;

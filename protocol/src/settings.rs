@@ -31,6 +31,13 @@ pub struct SettingsView {
     pub notify_job_orders: bool,
     pub notify_failed_exports: bool,
     pub theme: Theme,
+    /// Closing the main window hides it to the tray (where a tray can really be shown).
+    pub close_to_tray: bool,
+    /// Start with the session; the OS's autostart entry is the truth, this shows it.
+    pub launch_at_login: bool,
+    /// What the user should know about this desktop (no notification service, no tray, …).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// A change to some settings; absent fields stay as they are. An empty `token` removes it.
@@ -48,4 +55,6 @@ pub struct SettingsPatch {
     pub notify_job_orders: Option<bool>,
     pub notify_failed_exports: Option<bool>,
     pub theme: Option<Theme>,
+    pub close_to_tray: Option<bool>,
+    pub launch_at_login: Option<bool>,
 }

@@ -28,6 +28,8 @@ struct Form {
     notify_job_orders: bool,
     notify_failed_exports: bool,
     theme: Theme,
+    close_to_tray: bool,
+    launch_at_login: bool,
 }
 
 impl Form {
@@ -45,6 +47,8 @@ impl Form {
             notify_job_orders: view.notify_job_orders,
             notify_failed_exports: view.notify_failed_exports,
             theme: view.theme,
+            close_to_tray: view.close_to_tray,
+            launch_at_login: view.launch_at_login,
         }
     }
 
@@ -63,6 +67,9 @@ impl Form {
             notify_job_orders: Some(self.notify_job_orders),
             notify_failed_exports: Some(self.notify_failed_exports),
             theme: Some(self.theme),
+            close_to_tray: Some(self.close_to_tray),
+            // Only a change touches the OS's autostart entry.
+            launch_at_login: None,
         }
     }
 }
@@ -106,9 +113,11 @@ pub fn SettingsPanel(props: &SettingsProps) -> Html {
     let on_submit = {
         let (form, errors, saving) = (form.clone(), errors.clone(), saving.clone());
         let (on_saved, on_close) = (props.on_saved.clone(), props.on_close.clone());
+        let launch_at_login = props.settings.launch_at_login;
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let patch = form.patch();
+            let mut patch = form.patch();
+            patch.launch_at_login = (form.launch_at_login != launch_at_login).then_some(form.launch_at_login);
             let (errors, saving, on_saved, on_close) =
                 (errors.clone(), saving.clone(), on_saved.clone(), on_close.clone());
             saving.set(true);
@@ -206,6 +215,19 @@ pub fn SettingsPanel(props: &SettingsProps) -> Html {
                             <option value="dark" selected={f.theme == Theme::Dark}>{"Dark"}</option>
                         </select>
                     </label>
+                </fieldset>
+                <fieldset>
+                    <legend>{"Desktop"}</legend>
+                    <label class="toggle"><input type="checkbox" data-testid="close-to-tray" checked={f.close_to_tray}
+                        onchange={check(|f, v| f.close_to_tray = v)} />{"Closing the window keeps Pressroom in the tray"}</label>
+                    <label class="toggle"><input type="checkbox" data-testid="launch-at-login" checked={f.launch_at_login}
+                        onchange={check(|f, v| f.launch_at_login = v)} />{"Start Pressroom when I log in"}</label>
+                    {error("launch_at_login")}
+                    <div>
+                        <button type="button" class="button" data-testid="open-logs"
+                                onclick={Callback::from(|_: MouseEvent| bridge::fire("open_logs"))}>{"Open logs folder"}</button>
+                    </div>
+                    { for props.settings.notes.iter().map(|note| html! { <p class="note" data-testid="settings-note">{note}</p> }) }
                 </fieldset>
                 {error("form")}
                 <div class="actions">

@@ -1,0 +1,23 @@
+//! What the user should know about this desktop — no notification service, no tray — shown in the
+//! settings view. Each note is added once; adding one tells the webview.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Default)]
+pub struct Notes(Arc<Mutex<BTreeSet<String>>>);
+
+impl Notes {
+    /// Adds `note`; true if it is new.
+    pub fn add(&self, note: &str) -> bool {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(note.to_owned())
+    }
+
+    pub fn list(&self) -> Vec<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
+    }
+}
+
+pub const NO_NOTIFICATION_SERVICE: &str =
+    "No notification service is running on this desktop: new job orders and failed exports are not announced.";
+pub const NO_TRAY: &str = "No system tray on this desktop: closing the window quits Pressroom.";
