@@ -67,8 +67,10 @@ pub fn focus_main<R: Runtime>(app: &AppHandle<R>) {
         app.get_webview_window(crate::lifecycle::MAIN).or_else(|| app.webview_windows().into_values().next());
     match window {
         Some(window) => {
-            let _ = window.unminimize();
+            // Shown before unminimised: deiconifying a withdrawn (hidden) window first can leave
+            // it unmapped under some window managers.
             let _ = window.show();
+            let _ = window.unminimize();
             let _ = window.set_focus();
             crate::lifecycle::update_visibility(app);
         }

@@ -34,6 +34,7 @@ pub fn on_window_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
     let app = window.app_handle();
     match event {
         WindowEvent::CloseRequested { api, .. } if window.label() == MAIN && closes_to_tray(app) => {
+            tracing::info!("main window closed: hiding it to the tray");
             api.prevent_close();
             if let Err(error) = window.hide() {
                 tracing::warn!(%error, "could not hide the window");

@@ -113,8 +113,10 @@ async fn a_second_launch_with_the_same_data_dir_hands_over_and_exits() {
     assert!(logs.contains("a second launch handed over"), "{logs}");
     // Another data dir is another profile: it runs beside the first.
     let other = tempfile::tempdir().unwrap();
-    let (other_window, _) = live_with_orders(&hub, other.path(), 0).await;
+    let other_hub = TestHub::start().await;
+    let (other_window, _) = live_with_orders(&other_hub, other.path(), 2).await;
     other_window.close().await;
+    other_hub.stop().await;
     window.close().await;
     hub.stop().await;
 }

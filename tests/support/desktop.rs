@@ -102,11 +102,25 @@ pub async fn x_window(pid: i32) -> String {
             .output()
             .expect("xdotool is installed (scripts/setup installs it)");
         if let Some(id) = String::from_utf8_lossy(&out.stdout).lines().next() {
-            return id.to_owned();
+            // Acted on only once the window manager manages it (lists it): a close sent to a
+            // window it has not taken over yet is ignored.
+            if managed(id) {
+                return id.to_owned();
+            }
         }
         assert!(Instant::now() < deadline, "the app's window never appeared");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Is `window` (decimal, as xdotool prints it) among the windows the window manager lists?
+fn managed(window: &str) -> bool {
+    let Ok(id) = window.parse::<u64>() else { return false };
+    let out = Command::new("wmctrl").arg("-l").output().expect("wmctrl is installed");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .any(|hex| u64::from_str_radix(hex.trim_start_matches("0x"), 16) == Ok(id))
 }
 
 /// Asks the window manager to close `window`, as the title bar's close button does.
