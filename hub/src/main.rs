@@ -62,9 +62,11 @@ async fn serve(args: ServeArgs) -> Result<RunningHub, HubError> {
     let hub = Hub {
         listen: args.listen,
         database: args.database.database.to_string_lossy().into_owned(),
-        auth: Auth::new(&args.tokens, &args.read_tokens),
+        auth: Auth::new(&args.tokens, &args.read_tokens)?,
+        allowed_origins: args.allowed_origins,
         limits: args.limits,
         redis: args.redis,
+        redis_secret: args.redis_secret,
     }
     .start()
     .await?;

@@ -18,8 +18,12 @@ use proxy::{Fault, Proxy};
 use serde_json::json;
 use sqlx::{Connection, Row};
 
+/// What the hubs of these tests sign their Redis messages with.
+const SECRET: &str = "a test secret, 32 characters ok.";
+
 async fn start(database: &str, redis: Option<String>) -> RunningHub {
-    Hub { redis, ..Hub::new("127.0.0.1:0".parse().unwrap(), database) }.start().await.unwrap()
+    let redis_secret = redis.is_some().then(|| SECRET.to_owned());
+    Hub { redis, redis_secret, ..Hub::new("127.0.0.1:0".parse().unwrap(), database) }.start().await.unwrap()
 }
 
 fn order(customer: String) -> NewJobOrder {
