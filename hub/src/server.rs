@@ -120,7 +120,7 @@ impl Hub {
             .merge(cable::router(cable))
             .layer(middleware::from_fn_with_state(self.auth, auth::require_token))
             .layer(middleware::from_fn_with_state(origins, origins::require_allowed))
-            .layer(TraceLayer::new_for_http());
+            .layer(TraceLayer::new_for_http().make_span_with(request_span));
         let listener = TcpListener::bind(self.listen).await?;
         let addr = listener.local_addr()?;
         // Frames are small and already batched per flush: send each at once, never waiting on
@@ -145,6 +145,29 @@ impl Hub {
             server,
         })
     }
+}
+
+/// The trace layer's span, with a `?token=` in the URI redacted: the cable takes its token there.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        uri = %redacted(request.uri()),
+        version = ?request.version(),
+    )
+}
+
+/// `uri` with the value of every `token` query parameter replaced.
+fn redacted(uri: &axum::http::Uri) -> String {
+    let Some(query) = uri.query() else { return uri.to_string() };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if name.eq_ignore_ascii_case("token") => format!("{name}=[redacted]"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{}?{}", uri.path(), query.join("&"))
 }
 
 impl RunningHub {
@@ -194,5 +217,19 @@ impl RunningHub {
     pub async fn stop(self) -> Result<(), HubError> {
         self.shutdown.cancel();
         self.wait().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_in_uris_are_redacted() {
+        let uri = |text: &str| redacted(&text.parse().unwrap());
+        assert_eq!(uri("/cable?token=s3cret"), "/cable?token=[redacted]");
+        assert_eq!(uri("/cable?a=1&TOKEN=s3cret&b=2"), "/cable?a=1&TOKEN=[redacted]&b=2");
+        assert_eq!(uri("/api/events?after=3"), "/api/events?after=3");
+        assert_eq!(uri("/healthz"), "/healthz");
     }
 }

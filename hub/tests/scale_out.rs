@@ -114,6 +114,8 @@ async fn the_api_reads_and_writes_postgres() {
     let fail = format!("/api/print_exports/{}/fail", export["id"]);
     let (status, failed) = post(&fail, json!({"reason": "paper jam"})).await;
     assert_eq!((status, &failed["status"], &failed["reason"]), (200, &json!("failed"), &json!("paper jam")));
+    let (status, nul) = post(&fail, json!({"reason": "nul\0here"})).await;
+    assert_eq!((status, &nul["error"]["code"]), (422, &json!("invalid_fields")), "not a 500 on Postgres");
     let (status, conflict) = post(&fail, json!({"reason": "again"})).await;
     assert_eq!((status, &conflict["error"]["message"]), (409, &json!("print export 1 is already failed")));
 
