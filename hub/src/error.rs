@@ -20,7 +20,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// `malformed_json`, `too_large`, `invalid_fields`, `not_found`, `conflict`, `unauthorized`, `forbidden`,
-    /// `forbidden_origin`, `forbidden_host` or `internal`.
+    /// `forbidden_origin`, `forbidden_host`, `busy` or `internal`.
     pub code: &'static str,
     pub message: String,
     /// A message per invalid field (with `invalid_fields`).
@@ -48,6 +48,8 @@ pub enum HubError {
     ForeignOrigin,
     #[error("without tokens this hub answers only a loopback Host")]
     ForeignHost,
+    #[error("too many requests are waiting for the summary; retry in a moment")]
+    Busy,
     #[error("{0}")]
     Config(String),
     #[error("database error: {0}")]
@@ -72,6 +74,7 @@ impl HubError {
             HubError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             HubError::ForeignOrigin => (StatusCode::FORBIDDEN, "forbidden_origin"),
             HubError::ForeignHost => (StatusCode::FORBIDDEN, "forbidden_host"),
+            HubError::Busy => (StatusCode::TOO_MANY_REQUESTS, "busy"),
             HubError::Database(_)
             | HubError::Migration(_)
             | HubError::DatabaseUrl(..)
@@ -97,6 +100,9 @@ impl IntoResponse for HubError {
         };
         let body = ErrorBody { error: ErrorDetail { code, message, fields } };
         let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

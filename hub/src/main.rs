@@ -27,7 +27,9 @@ async fn main() -> std::process::ExitCode {
 async fn run(command: Command) -> Result<(), HubError> {
     match command {
         Command::Migrate(args) => {
-            db::open(&args.database.to_string_lossy()).await?.pool.close().await;
+            let database = db::open(&args.database.to_string_lossy()).await?;
+            database.pool.close().await;
+            database.writes.close().await;
             tracing::info!("migrations applied");
             Ok(())
         }

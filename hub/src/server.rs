@@ -209,7 +209,7 @@ impl RunningHub {
     /// Runs until the hub is stopped (or the listener fails).
     pub async fn wait(self) -> Result<(), HubError> {
         let result = self.server.await.expect("the server task does not panic");
-        self.domain.pool.close().await;
+        self.domain.close().await;
         Ok(result?)
     }
 

@@ -265,3 +265,13 @@ async fn a_forged_redis_message_is_dropped_and_the_genuine_event_still_delivered
     expect_in_order(&mut client, &mut last_seq, ["after".to_owned()].into_iter()).await;
     hub.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn postgres_settings_that_lose_commits_are_reported() {
+    let Some(database) = services::postgres_database().await else { return };
+    let opened = pressroom_hub::db::open(&database).await.unwrap();
+    // The test server runs with fsync=off (scripts/test-services), as a careless production one might.
+    assert_eq!(pressroom_hub::db::postgres_not_durable(&opened.pool).await.unwrap(), ["fsync"]);
+    opened.pool.close().await;
+    opened.writes.close().await;
+}
