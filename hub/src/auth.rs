@@ -35,13 +35,26 @@ fn digest(token: &str) -> [u8; 32] {
 }
 
 impl Auth {
-    pub fn new(read_write: &[String], read_only: &[String]) -> Self {
-        let tokens = read_write
-            .iter()
-            .map(|t| (digest(t), Access::ReadWrite))
-            .chain(read_only.iter().map(|t| (digest(t), Access::ReadOnly)))
-            .collect();
-        Auth { tokens }
+    /// Tokens are trimmed as the header's are; a blank one (`PRESSROOM_TOKENS=`, or `a,`) would
+    /// otherwise turn auth "on" with a token anyone can send, so it is refused.
+    pub fn new(read_write: &[String], read_only: &[String]) -> Result<Self, HubError> {
+        let mut tokens = Vec::new();
+        for (list, access, source) in [
+            (read_write, Access::ReadWrite, "--token / PRESSROOM_TOKENS"),
+            (read_only, Access::ReadOnly, "--read-token / PRESSROOM_READ_TOKENS"),
+        ] {
+            for token in list {
+                let token = token.trim();
+                if token.is_empty() {
+                    return Err(HubError::Config(format!(
+                        "{source} holds a blank token (an empty value or a stray comma); \
+                         unset the variable for no auth, or give real tokens"
+                    )));
+                }
+                tokens.push((digest(token), access));
+            }
+        }
+        Ok(Auth { tokens })
     }
 
     pub fn enabled(&self) -> bool {
@@ -99,13 +112,27 @@ mod tests {
 
     #[test]
     fn tokens_grant_their_access_and_nothing_else() {
-        let auth = Auth::new(&["rw".into()], &["ro".into()]);
+        let auth = Auth::new(&["rw".into()], &[" ro ".into()]).unwrap();
         assert_eq!(auth.check(Some("rw")).unwrap(), Access::ReadWrite);
         assert_eq!(auth.check(Some("ro")).unwrap(), Access::ReadOnly);
         assert!(matches!(auth.check(Some("rw ")), Err(HubError::Unauthorized)));
         assert!(matches!(auth.check(None), Err(HubError::Unauthorized)));
         assert_eq!(Auth::default().check(None).unwrap(), Access::ReadWrite, "no tokens, no auth");
         assert!(!format!("{auth:?}").contains("rw"), "debug output shows no token");
+    }
+
+    #[test]
+    fn blank_tokens_are_refused_naming_their_variable() {
+        for (rw, ro, named) in [
+            (vec![String::new()], vec![], "PRESSROOM_TOKENS"),
+            (vec!["a".into(), "".into()], vec![], "PRESSROOM_TOKENS"),
+            (vec![], vec!["  ".into()], "PRESSROOM_READ_TOKENS"),
+        ] {
+            let error = Auth::new(&rw, &ro).unwrap_err().to_string();
+            assert!(error.contains(named), "{error}");
+        }
+        let auth = Auth::new(&["a".into(), " b".into()], &[]).unwrap();
+        assert_eq!(auth.check(Some("b")).unwrap(), Access::ReadWrite, "list items are trimmed");
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! a once-a-second tail check that catches a notice lost on the way (a write whose request was
 //! dropped after its commit, a Redis outage).
 
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -47,11 +49,17 @@ impl CommitSink {
     }
 }
 
+/// Where missed events are read from; `reads` counts the reads.
+pub struct Source {
+    pub pool: Pool,
+    pub epoch: String,
+    pub reads: Arc<AtomicU64>,
+}
+
 /// Spawns the broadcaster, publishing everything committed after `last_seq` that arrives on
 /// `incoming` or is found in the outbox.
 pub fn spawn(
-    pool: Pool,
-    epoch: String,
+    source: Source,
     last_seq: u64,
     fanout: Fanout,
     mut incoming: mpsc::UnboundedReceiver<Event>,
@@ -77,8 +85,11 @@ pub fn spawn(
                     let Some(event) = received else { return };
                     publish(&fanout, ordering.push(event, Instant::now()));
                 }
-                () = gap => fill(&pool, &epoch, &mut ordering, &fanout, &mut failing).await,
-                _ = tail.tick() => fill(&pool, &epoch, &mut ordering, &fanout, &mut failing).await,
+                () = gap => {
+                    fill(&source, &mut ordering, &fanout, &mut failing).await;
+                    ordering.filled(Instant::now());
+                }
+                _ = tail.tick() => fill(&source, &mut ordering, &fanout, &mut failing).await,
                 _ = ping.tick() => fanout.ping(Utc::now().timestamp()),
             }
         }
@@ -92,9 +103,10 @@ fn publish(fanout: &Fanout, ready: Vec<Event>) {
 }
 
 /// Reads the outbox after the last delivered seq and delivers what it finds.
-async fn fill(pool: &Pool, epoch: &str, ordering: &mut Ordering, fanout: &Fanout, failing: &mut bool) {
+async fn fill(source: &Source, ordering: &mut Ordering, fanout: &Fanout, failing: &mut bool) {
     loop {
-        match outbox::read_after(pool, epoch, ordering.delivered(), BATCH).await {
+        source.reads.fetch_add(1, AtomicOrdering::Relaxed);
+        match outbox::read_after(&source.pool, &source.epoch, ordering.delivered(), BATCH).await {
             Ok(batch) => {
                 if std::mem::take(failing) {
                     tracing::info!("reading the outbox again");

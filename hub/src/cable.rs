@@ -33,6 +33,8 @@ const BATCH: usize = 64;
 /// zeroed on every read attempt).
 const READ_BUFFER: usize = 1024;
 const WRITE_BUFFER: usize = 4 * 1024;
+/// Unauthorized upgrades being answered at once.
+pub const REFUSAL_BUDGET: usize = 16;
 /// Subscriptions one connection may hold.
 const MAX_SUBSCRIPTIONS: usize = 16;
 
@@ -42,6 +44,8 @@ pub struct CableState {
     pub limits: Limits,
     /// Permits for open connections, `limits.max_connections` of them.
     pub open: Arc<Semaphore>,
+    /// Permits for unauthorized upgrades being refused, [`REFUSAL_BUDGET`] of them.
+    pub refusals: Arc<Semaphore>,
     /// Numbers connections for the log.
     pub connections: Arc<AtomicU64>,
     /// Counts subscribers cut off for falling behind.
@@ -66,12 +70,20 @@ async fn upgrade(
     Query(query): Query<CableQuery>,
     State(state): State<CableState>,
 ) -> Response {
-    let Ok(permit) = state.open.clone().try_acquire_owned() else {
-        tracing::warn!(max = state.limits.max_connections, "refusing a cable connection: at the limit");
-        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
-    };
     let token = auth::bearer(&headers).or(query.token.as_deref());
     let authorized = state.auth.check(token).is_ok();
+    // The token is checked before a slot is taken: unauthenticated upgrades (answered with
+    // Rails' unauthorized frame) draw on a small budget of their own, so a crowd of them can
+    // never hold the slots real clients need.
+    let slots = if authorized { &state.open } else { &state.refusals };
+    let Ok(permit) = slots.clone().try_acquire_owned() else {
+        if authorized {
+            tracing::warn!(max = state.limits.max_connections, "refusing a cable connection: at the limit");
+        } else {
+            tracing::debug!("refusing an unauthorized cable connection: the refusal budget is spent");
+        }
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
+    };
     let max_frame = state.limits.max_frame_bytes;
     ws.protocols([SUBPROTOCOL])
         .read_buffer_size(READ_BUFFER)
@@ -229,55 +241,104 @@ async fn deliver(
     socket.flush().await
 }
 
-/// One connection's subscriptions and its answers to commands.
-struct Connection {
+/// The longest identifier accepted; Rails' own is 30 bytes.
+pub const MAX_IDENTIFIER_BYTES: usize = 1024;
+/// How much of a rejected frame goes to the log.
+const LOGGED_CHARS: usize = 120;
+
+/// One connection's subscriptions and its answers to commands, sans IO.
+pub struct Connection {
     fanout: Fanout,
     /// Identifier strings, exactly as the client spelled them.
     subscriptions: Vec<Subscription>,
 }
 
-#[derive(Deserialize)]
-struct Identifier {
-    channel: String,
+/// Why a subscribe is refused.
+#[derive(Debug, PartialEq, Eq)]
+enum Refusal {
+    /// Not even an identifier: ignored, as Rails ignores it.
+    Malformed,
+    /// Over [`MAX_IDENTIFIER_BYTES`]: ignored, so nothing that large is stored or echoed.
+    TooLong,
+    /// A well-formed identifier of another channel, or with keys AnalyticsChannel does not take.
+    Unknown,
+}
+
+/// Accepts only `{"channel":"AnalyticsChannel"}`, however spelled (key order, whitespace).
+fn check_identifier(identifier: &str) -> Result<(), Refusal> {
+    if identifier.len() > MAX_IDENTIFIER_BYTES {
+        return Err(Refusal::TooLong);
+    }
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str(identifier) else {
+        return Err(Refusal::Malformed);
+    };
+    match map.get("channel") {
+        Some(serde_json::Value::String(channel)) if channel == ANALYTICS_CHANNEL && map.len() == 1 => Ok(()),
+        Some(serde_json::Value::String(_)) => Err(Refusal::Unknown),
+        _ => Err(Refusal::Malformed),
+    }
+}
+
+/// Logs a rejected frame: truncated, at warn at most once a second hub-wide and at debug
+/// otherwise, so a client sending garbage cannot flood the log.
+fn rejected(why: &str, text: &str) {
+    static LAST_WARN: AtomicU64 = AtomicU64::new(0);
+    let now = chrono::Utc::now().timestamp() as u64;
+    let head: String = text.chars().take(LOGGED_CHARS).collect();
+    let last = LAST_WARN.load(Ordering::Relaxed);
+    if now > last && LAST_WARN.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+        tracing::warn!(why, bytes = text.len(), head, "rejected a cable frame (more at debug)");
+    } else {
+        tracing::debug!(why, bytes = text.len(), head, "rejected a cable frame");
+    }
 }
 
 impl Connection {
-    fn new(fanout: Fanout) -> Self {
+    pub fn new(fanout: Fanout) -> Self {
         Connection { fanout, subscriptions: Vec::new() }
     }
 
     /// Applies a client command; returns the frame to answer with, if any. Malformed input is
     /// logged and ignored: it never ends the connection.
-    fn handle(&mut self, text: &str) -> Option<ServerFrame> {
+    pub fn handle(&mut self, text: &str) -> Option<ServerFrame> {
         let command = match ClientCommand::parse(text) {
             Ok(command) => command,
-            Err(error) => {
-                tracing::warn!(%error, "ignoring malformed command");
+            Err(_) => {
+                // serde's message may quote the input; the truncated input says as much.
+                rejected("malformed command", text);
                 return None;
             }
         };
         match command {
             ClientCommand::Subscribe { identifier } => {
-                let channel = match serde_json::from_str::<Identifier>(&identifier) {
-                    Ok(id) => id.channel,
-                    Err(error) => {
-                        tracing::warn!(%error, "ignoring subscribe with a malformed identifier");
+                match check_identifier(&identifier) {
+                    Ok(()) => {}
+                    Err(Refusal::Unknown) => {
+                        rejected("unknown channel or extra keys", &identifier);
+                        return Some(ServerFrame::RejectSubscription { identifier });
+                    }
+                    Err(Refusal::TooLong) => {
+                        rejected("identifier over 1 KiB", &identifier);
                         return None;
                     }
-                };
-                if channel != ANALYTICS_CHANNEL {
-                    tracing::info!(%channel, "rejecting subscription to an unknown channel");
-                    return Some(ServerFrame::RejectSubscription { identifier });
+                    Err(Refusal::Malformed) => {
+                        rejected("malformed identifier", &identifier);
+                        return None;
+                    }
                 }
                 if self.subscriptions.iter().any(|s| **s.identifier() == *identifier) {
                     tracing::debug!("ignoring duplicate subscribe");
                     return None;
                 }
                 if self.subscriptions.len() >= MAX_SUBSCRIPTIONS {
-                    tracing::warn!("rejecting a subscription over the per-connection limit");
+                    rejected("over the per-connection subscription limit", &identifier);
                     return Some(ServerFrame::RejectSubscription { identifier });
                 }
-                self.subscriptions.push(self.fanout.subscribe(&identifier));
+                let Some(subscription) = self.fanout.subscribe(&identifier) else {
+                    rejected("over the hub's limit of distinct identifier spellings", &identifier);
+                    return Some(ServerFrame::RejectSubscription { identifier });
+                };
+                self.subscriptions.push(subscription);
                 Some(ServerFrame::ConfirmSubscription { identifier })
             }
             ClientCommand::Unsubscribe { identifier } => {
@@ -295,6 +356,7 @@ impl Connection {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fanout::MAX_IDENTIFIERS;
     use pressroom_protocol::cable::channel_identifier;
 
     fn subscribe(identifier: &str) -> String {
@@ -305,44 +367,84 @@ mod tests {
         connection.subscriptions.iter().map(|s| &**s.identifier()).collect()
     }
 
+    fn confirmed(frame: Option<ServerFrame>) -> bool {
+        matches!(frame, Some(ServerFrame::ConfirmSubscription { .. }))
+    }
+
     #[test]
     fn identifiers_are_exact_strings() {
         let mut connection = Connection::new(Fanout::new(8));
         let id = channel_identifier(ANALYTICS_CHANNEL);
         let spaced = r#"{ "channel": "AnalyticsChannel" }"#;
-        assert!(matches!(connection.handle(&subscribe(&id)), Some(ServerFrame::ConfirmSubscription { .. })));
+        assert!(confirmed(connection.handle(&subscribe(&id))));
         assert_eq!(connection.handle(&subscribe(&id)), None, "an identical subscribe is ignored");
-        assert!(matches!(
-            connection.handle(&subscribe(spaced)),
-            Some(ServerFrame::ConfirmSubscription { .. })
-        ));
+        assert!(confirmed(connection.handle(&subscribe(spaced))));
         assert_eq!(subscribed(&connection), [id.as_str(), spaced]);
         connection.handle(&ClientCommand::Unsubscribe { identifier: id }.to_json());
         assert_eq!(subscribed(&connection), [spaced]);
     }
 
     #[test]
-    fn unknown_channels_and_too_many_subscriptions_are_rejected_and_garbage_ignored() {
+    fn only_the_analytics_channel_without_extra_keys_is_accepted() {
         let mut connection = Connection::new(Fanout::new(8));
         let other = channel_identifier("ChatChannel");
         assert_eq!(
             connection.handle(&subscribe(&other)),
             Some(ServerFrame::RejectSubscription { identifier: other })
         );
+        let extra = r#"{"channel":"AnalyticsChannel","n":1}"#;
+        assert_eq!(
+            connection.handle(&subscribe(extra)),
+            Some(ServerFrame::RejectSubscription { identifier: extra.into() })
+        );
         assert_eq!(connection.handle("{nope"), None);
         assert_eq!(connection.handle(&subscribe("not json")), None);
+        assert_eq!(connection.handle(&subscribe(r#"{"channel":1}"#)), None);
         assert!(connection.subscriptions.is_empty());
+    }
+
+    #[test]
+    fn an_identifier_over_1_kib_is_neither_stored_nor_echoed() {
+        let mut connection = Connection::new(Fanout::new(8));
+        let padded = format!(r#"{{"channel":"AnalyticsChannel"{}}}"#, " ".repeat(MAX_IDENTIFIER_BYTES));
+        assert_eq!(connection.handle(&subscribe(&padded)), None);
+        let long_other = format!(r#"{{"channel":"{}"}}"#, "x".repeat(16 * 1024));
+        assert_eq!(connection.handle(&subscribe(&long_other)), None, "no reject echoing 16 KiB");
+        assert!(connection.subscriptions.is_empty());
+        let at_limit =
+            format!(r#"{{"channel":"AnalyticsChannel"{}}}"#, " ".repeat(MAX_IDENTIFIER_BYTES - 30));
+        assert_eq!(at_limit.len(), MAX_IDENTIFIER_BYTES);
+        assert!(confirmed(connection.handle(&subscribe(&at_limit))));
+    }
+
+    #[test]
+    fn spellings_are_capped_per_connection_and_hub_wide() {
+        let fanout = Fanout::new(8);
+        let spelling = |n: usize| format!(r#"{{"channel":"AnalyticsChannel"{}}}"#, " ".repeat(n));
+        let mut first = Connection::new(fanout.clone());
         for n in 0..MAX_SUBSCRIPTIONS {
-            let id = format!(r#"{{"channel":"AnalyticsChannel","n":{n}}}"#);
-            assert!(matches!(
-                connection.handle(&subscribe(&id)),
-                Some(ServerFrame::ConfirmSubscription { .. })
-            ));
+            assert!(confirmed(first.handle(&subscribe(&spelling(n)))));
         }
-        let one_more = r#"{"channel":"AnalyticsChannel","n":"more"}"#;
         assert!(matches!(
-            connection.handle(&subscribe(one_more)),
+            first.handle(&subscribe(&spelling(MAX_SUBSCRIPTIONS))),
             Some(ServerFrame::RejectSubscription { .. })
         ));
+        let mut others: Vec<Connection> = Vec::new();
+        for n in MAX_SUBSCRIPTIONS..MAX_IDENTIFIERS {
+            let mut connection = Connection::new(fanout.clone());
+            assert!(confirmed(connection.handle(&subscribe(&spelling(n)))));
+            others.push(connection);
+        }
+        let mut late = Connection::new(fanout.clone());
+        assert!(
+            matches!(
+                late.handle(&subscribe(&spelling(MAX_IDENTIFIERS))),
+                Some(ServerFrame::RejectSubscription { .. })
+            ),
+            "a new spelling beyond the hub's cap"
+        );
+        assert!(confirmed(late.handle(&subscribe(&spelling(0)))), "a held spelling is still served");
+        drop(first);
+        assert!(confirmed(late.handle(&subscribe(&spelling(MAX_IDENTIFIERS)))), "room again");
     }
 }

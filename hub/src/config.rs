@@ -93,7 +93,7 @@ impl From<BenchArgs> for Bench {
 pub struct DatabaseArgs {
     /// Database: a file path (SQLite, created if missing), a `sqlite:` URL or a `postgres://` URL.
     /// Default: hub.sqlite3 in the user's data directory.
-    #[arg(long, env = "PRESSROOM_DATABASE_URL", default_value_os_t = default_database())]
+    #[arg(long, env = "PRESSROOM_DATABASE_URL", default_value_os_t = default_database(), hide_env_values = true)]
     pub database: PathBuf,
 }
 
@@ -112,10 +112,19 @@ pub struct ServeArgs {
     /// A read-only token (repeatable): may read and subscribe, never write (403).
     #[arg(long = "read-token", env = "PRESSROOM_READ_TOKENS", value_delimiter = ',', hide_env_values = true)]
     pub read_tokens: Vec<String>,
+    /// A web origin (`scheme://host[:port]`) whose pages may use the hub (repeatable). A request
+    /// carrying another `Origin` is refused with 403; one without (native clients) is served, and
+    /// the hub's own origin and the desktop app's webview always are.
+    #[arg(long = "allowed-origin", env = "PRESSROOM_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
     /// Redis for several hubs on one Postgres database: each publishes its commits there and
     /// fans out what the others commit.
-    #[arg(long, env = "PRESSROOM_REDIS_URL")]
+    #[arg(long, env = "PRESSROOM_REDIS_URL", hide_env_values = true)]
     pub redis: Option<String>,
+    /// The secret (at least 16 characters, the same on every hub) that signs hub-to-hub
+    /// messages on Redis; required with --redis.
+    #[arg(long, env = "PRESSROOM_REDIS_SECRET", hide_env_values = true)]
+    pub redis_secret: Option<String>,
     #[command(flatten)]
     pub limits: Limits,
 }
@@ -166,5 +175,28 @@ mod tests {
         assert_eq!(demo.rate, 5.0);
         assert_eq!(demo.serve.database.database, PathBuf::from("x.db"));
         assert!(Cli::try_parse_from(["pressroom-hub", "demo", "--rate", "0"]).is_err());
+    }
+
+    #[test]
+    fn help_hides_the_values_of_secret_variables() {
+        let command = Cli::command();
+        let serve = command.find_subcommand("serve").expect("serve");
+        let mut secret = 0;
+        for arg in serve.get_arguments() {
+            let Some(env) = arg.get_env().and_then(|e| e.to_str()) else { continue };
+            if ["DATABASE_URL", "REDIS", "TOKENS"].iter().any(|s| env.contains(s)) {
+                assert!(arg.is_hide_env_values_set(), "{env} shows its value in --help");
+                secret += 1;
+            }
+        }
+        assert_eq!(secret, 5, "database, Redis URL and secret, both token lists");
+    }
+
+    #[test]
+    fn a_trailing_comma_gives_a_blank_token_that_start_up_refuses() {
+        let cli = Cli::parse_from(["pressroom-hub", "serve", "--token", "a,"]);
+        let Command::Serve(serve) = cli.command else { panic!("parsed as serve") };
+        let error = crate::auth::Auth::new(&serve.tokens, &serve.read_tokens).unwrap_err();
+        assert!(error.to_string().contains("PRESSROOM_TOKENS"), "{error}");
     }
 }

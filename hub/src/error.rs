@@ -19,8 +19,8 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// `malformed_json`, `too_large`, `invalid_fields`, `not_found`, `conflict`, `unauthorized`, `forbidden`
-    /// or `internal`.
+    /// `malformed_json`, `too_large`, `invalid_fields`, `not_found`, `conflict`, `unauthorized`, `forbidden`,
+    /// `forbidden_origin`, `forbidden_host`, `busy` or `internal`.
     pub code: &'static str,
     pub message: String,
     /// A message per invalid field (with `invalid_fields`).
@@ -44,6 +44,12 @@ pub enum HubError {
     Unauthorized,
     #[error("this token may only read")]
     Forbidden,
+    #[error("requests from this origin are not allowed (--allowed-origin)")]
+    ForeignOrigin,
+    #[error("without tokens this hub answers only a loopback Host")]
+    ForeignHost,
+    #[error("too many requests are waiting for the summary; retry in a moment")]
+    Busy,
     #[error("{0}")]
     Config(String),
     #[error("database error: {0}")]
@@ -66,6 +72,9 @@ impl HubError {
             HubError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             HubError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             HubError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            HubError::ForeignOrigin => (StatusCode::FORBIDDEN, "forbidden_origin"),
+            HubError::ForeignHost => (StatusCode::FORBIDDEN, "forbidden_host"),
+            HubError::Busy => (StatusCode::TOO_MANY_REQUESTS, "busy"),
             HubError::Database(_)
             | HubError::Migration(_)
             | HubError::DatabaseUrl(..)
@@ -91,6 +100,9 @@ impl IntoResponse for HubError {
         };
         let body = ErrorBody { error: ErrorDetail { code, message, fields } };
         let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

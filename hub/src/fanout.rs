@@ -13,6 +13,11 @@ use axum::extract::ws::Utf8Bytes;
 use pressroom_protocol::{Event, ServerFrame};
 use tokio::sync::broadcast;
 
+/// Distinct identifier strings the hub holds at once. Each costs one encoded frame per broadcast
+/// in the single broadcaster, and whitespace variants of one identifier are distinct strings, so
+/// without a cap a read-only client could multiply the work of every broadcast.
+pub const MAX_IDENTIFIERS: usize = 64;
+
 /// One message for every connection.
 #[derive(Debug, Clone)]
 pub enum Outgoing {
@@ -89,11 +94,12 @@ impl Fanout {
     }
 
     /// Registers a subscription's identifier; the returned guard unregisters it when dropped.
-    pub fn subscribe(&self, identifier: &str) -> Subscription {
-        Subscription {
-            identifier: self.identifiers.intern(identifier),
+    /// `None` when it is a new string and [`MAX_IDENTIFIERS`] are already held.
+    pub fn subscribe(&self, identifier: &str) -> Option<Subscription> {
+        Some(Subscription {
+            identifier: self.identifiers.intern(identifier)?,
             identifiers: self.identifiers.clone(),
-        }
+        })
     }
 }
 
@@ -102,15 +108,18 @@ impl Fanout {
 struct Identifiers(Arc<Mutex<HashMap<Arc<str>, usize>>>);
 
 impl Identifiers {
-    fn intern(&self, identifier: &str) -> Arc<str> {
+    fn intern(&self, identifier: &str) -> Option<Arc<str>> {
         let mut map = self.0.lock().expect("identifiers lock");
         if let Some(id) = map.get_key_value(identifier).map(|(id, _)| id.clone()) {
             *map.get_mut(&id).expect("present") += 1;
-            return id;
+            return Some(id);
+        }
+        if map.len() >= MAX_IDENTIFIERS {
+            return None;
         }
         let id: Arc<str> = identifier.into();
         map.insert(id.clone(), 1);
-        id
+        Some(id)
     }
 
     fn release(&self, identifier: &Arc<str>) {
@@ -179,9 +188,9 @@ mod tests {
     #[test]
     fn one_encoding_per_identifier_shared_by_every_subscriber() {
         let fanout = Fanout::new(8);
-        let a = fanout.subscribe(r#"{"channel":"AnalyticsChannel"}"#);
-        let b = fanout.subscribe(r#"{"channel":"AnalyticsChannel"}"#);
-        let spaced = fanout.subscribe(r#"{ "channel": "AnalyticsChannel" }"#);
+        let a = fanout.subscribe(r#"{"channel":"AnalyticsChannel"}"#).unwrap();
+        let b = fanout.subscribe(r#"{"channel":"AnalyticsChannel"}"#).unwrap();
+        let spaced = fanout.subscribe(r#"{ "channel": "AnalyticsChannel" }"#).unwrap();
         assert!(Arc::ptr_eq(a.identifier(), b.identifier()), "the same string is interned once");
         let mut receiver = fanout.receiver();
         fanout.publish(&event(1));
@@ -201,8 +210,8 @@ mod tests {
     #[test]
     fn identifiers_are_released_with_their_last_subscription() {
         let fanout = Fanout::new(8);
-        let a = fanout.subscribe("x");
-        let b = fanout.subscribe("x");
+        let a = fanout.subscribe("x").unwrap();
+        let b = fanout.subscribe("x").unwrap();
         drop(a);
         assert_eq!(fanout.identifiers.current().len(), 1);
         drop(b);
@@ -210,8 +219,18 @@ mod tests {
         // A subscription made after a publish still gets a correct frame.
         let mut receiver = fanout.receiver();
         fanout.publish(&event(2));
-        let late = fanout.subscribe("late");
+        let late = fanout.subscribe("late").unwrap();
         let Ok(Outgoing::Event(published)) = receiver.try_recv() else { panic!("an event") };
         assert!(published.frame_for(late.identifier()).as_str().starts_with(r#"{"identifier":"late""#));
+    }
+
+    #[test]
+    fn distinct_identifiers_are_capped_hub_wide() {
+        let fanout = Fanout::new(8);
+        let held: Vec<_> = (0..MAX_IDENTIFIERS).map(|n| fanout.subscribe(&format!("{n}")).unwrap()).collect();
+        assert!(fanout.subscribe("one more").is_none());
+        assert!(fanout.subscribe("0").is_some(), "a held string is shared, not counted again");
+        drop(held);
+        assert!(fanout.subscribe("one more").is_some(), "released strings make room");
     }
 }

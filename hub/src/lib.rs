@@ -16,9 +16,11 @@ pub mod error;
 pub mod fanout;
 pub mod limits;
 pub mod ordering;
+pub mod origins;
 pub mod outbox;
 pub mod pubsub;
 pub mod server;
+pub mod signed;
 
 pub use error::HubError;
 pub use server::{Hub, RunningHub};

@@ -25,7 +25,7 @@ impl Default for Limits {
         Limits {
             max_connections: 20_000,
             max_lag: 1024,
-            max_frame_bytes: 64 * 1024,
+            max_frame_bytes: 4 * 1024,
             max_body_bytes: 64 * 1024,
         }
     }

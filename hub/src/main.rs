@@ -27,7 +27,9 @@ async fn main() -> std::process::ExitCode {
 async fn run(command: Command) -> Result<(), HubError> {
     match command {
         Command::Migrate(args) => {
-            db::open(&args.database.to_string_lossy()).await?.pool.close().await;
+            let database = db::open(&args.database.to_string_lossy()).await?;
+            database.pool.close().await;
+            database.writes.close().await;
             tracing::info!("migrations applied");
             Ok(())
         }
@@ -62,9 +64,11 @@ async fn serve(args: ServeArgs) -> Result<RunningHub, HubError> {
     let hub = Hub {
         listen: args.listen,
         database: args.database.database.to_string_lossy().into_owned(),
-        auth: Auth::new(&args.tokens, &args.read_tokens),
+        auth: Auth::new(&args.tokens, &args.read_tokens)?,
+        allowed_origins: args.allowed_origins,
         limits: args.limits,
         redis: args.redis,
+        redis_secret: args.redis_secret,
     }
     .start()
     .await?;

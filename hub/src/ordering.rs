@@ -10,6 +10,13 @@ use pressroom_protocol::Event;
 /// How long a gap may stay open before it is filled from the outbox: long enough for a commit's
 /// own notice (or Redis) to arrive, short against the delivery target.
 pub const GAP_WAIT: Duration = Duration::from_millis(150);
+/// The longest wait between outbox reads for a gap they do not close (the tail check still
+/// runs every second).
+pub const GAP_WAIT_CAP: Duration = Duration::from_secs(5);
+/// How far past the last delivered seq an event may be held. Further ahead it is dropped: a
+/// genuine one is found in the outbox once its predecessors went out, and no message can make
+/// the hub hold an unbounded map.
+pub const MAX_AHEAD: u64 = 10_000;
 
 #[derive(Debug)]
 pub struct Ordering {
@@ -17,14 +24,16 @@ pub struct Ordering {
     delivered: u64,
     /// Events after a gap, by seq.
     held: BTreeMap<u64, Event>,
-    /// When the current gap was first seen.
-    gap_since: Option<Instant>,
+    /// When the outbox is next read for the current gap.
+    fill_at: Option<Instant>,
+    /// The wait before the next read if that one leaves the gap open; doubles each time.
+    wait: Duration,
 }
 
 impl Ordering {
     /// Everything up to `delivered` has gone out (or predates this process).
     pub fn new(delivered: u64) -> Self {
-        Ordering { delivered, held: BTreeMap::new(), gap_since: None }
+        Ordering { delivered, held: BTreeMap::new(), fill_at: None, wait: GAP_WAIT }
     }
 
     pub fn delivered(&self) -> u64 {
@@ -37,23 +46,47 @@ impl Ordering {
         if seq <= self.delivered {
             return Vec::new(); // already out
         }
+        if seq > self.delivered + MAX_AHEAD {
+            tracing::warn!(
+                seq,
+                delivered = self.delivered,
+                "dropped an event too far ahead; the outbox has it if it is real"
+            );
+            return Vec::new();
+        }
         self.held.entry(seq).or_insert(event);
         let mut ready = Vec::new();
         while let Some(event) = self.held.remove(&(self.delivered + 1)) {
             self.delivered += 1;
             ready.push(event);
         }
-        self.gap_since = match (self.held.is_empty(), self.gap_since) {
-            (true, _) => None,
-            (false, Some(since)) if ready.is_empty() => Some(since),
-            (false, _) => Some(now),
-        };
+        match (self.held.is_empty(), self.fill_at) {
+            (true, _) => {
+                self.fill_at = None;
+                self.wait = GAP_WAIT;
+            }
+            (false, Some(_)) if ready.is_empty() => {}
+            (false, _) => {
+                self.fill_at = Some(now + GAP_WAIT);
+                self.wait = GAP_WAIT;
+            }
+        }
         ready
     }
 
     /// When an outbox read is due for the open gap, if there is one.
     pub fn fill_at(&self) -> Option<Instant> {
-        self.gap_since.map(|since| since + GAP_WAIT)
+        self.fill_at
+    }
+
+    /// An outbox read for the gap is done; if it is still open, the next one waits twice as
+    /// long (up to [`GAP_WAIT_CAP`]), so a gap nothing closes is not read in a loop.
+    pub fn filled(&mut self, now: Instant) {
+        if self.held.is_empty() {
+            return;
+        }
+        self.wait = (self.wait * 2).min(GAP_WAIT_CAP);
+        self.fill_at = Some(now + self.wait);
     }
 }
 
@@ -97,6 +130,36 @@ mod tests {
         let later = t0 + Duration::from_millis(10);
         assert_eq!(seqs(ordering.push(event(1), later)), [1]);
         assert_eq!(ordering.fill_at(), Some(later + GAP_WAIT));
+    }
+
+    #[test]
+    fn a_gap_nothing_closes_is_read_ever_less_often() {
+        let t0 = Instant::now();
+        let mut ordering = Ordering::new(0);
+        ordering.push(event(2), t0);
+        let mut at = ordering.fill_at().unwrap();
+        assert_eq!(at, t0 + GAP_WAIT);
+        let mut waits = Vec::new();
+        for _ in 0..8 {
+            ordering.filled(at);
+            let next = ordering.fill_at().unwrap();
+            waits.push(next - at);
+            at = next;
+        }
+        let ms: Vec<u128> = waits.iter().map(|w| w.as_millis()).collect();
+        assert_eq!(ms, [300, 600, 1200, 2400, 4800, 5000, 5000, 5000]);
+        assert_eq!(seqs(ordering.push(event(1), at)), [1, 2]);
+        assert_eq!(ordering.fill_at(), None, "closed: the wait resets");
+    }
+
+    #[test]
+    fn an_event_far_ahead_is_not_held() {
+        let t0 = Instant::now();
+        let mut ordering = Ordering::new(5);
+        assert!(ordering.push(event(5 + MAX_AHEAD + 1), t0).is_empty());
+        assert_eq!(ordering.fill_at(), None, "no gap to fill for it");
+        assert!(ordering.push(event(5 + MAX_AHEAD), t0).is_empty());
+        assert!(ordering.fill_at().is_some(), "within the window it is held");
     }
 
     proptest! {

@@ -1,8 +1,11 @@
 //! Scale-out over Redis pub/sub: each hub publishes the events it commits on a channel named
 //! after the database's epoch, and feeds what arrives there to its broadcaster, which puts
 //! everything in seq order. Redis is a fast path only: an event missed while Redis is away is
-//! found in the shared outbox, so an outage delays delivery and loses nothing.
+//! found in the shared outbox, so an outage delays delivery and loses nothing. Every message is
+//! signed ([`Signer`]); one that fails is dropped and counted.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -11,6 +14,7 @@ use redis::AsyncCommands;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::signed::Signer;
 use crate::HubError;
 
 /// Waits between reconnection attempts, doubling up to the cap.
@@ -19,24 +23,53 @@ const RETRY_CAP: Duration = Duration::from_secs(2);
 
 /// Starts publishing and subscribing on `url`. Events received go to `incoming`; the returned
 /// sender takes this hub's committed events for publishing.
+/// `rejected` counts messages dropped for failing their signature.
 pub fn spawn(
     url: &str,
-    epoch: &str,
+    signer: Signer,
     incoming: mpsc::UnboundedSender<Event>,
+    rejected: Arc<AtomicU64>,
     shutdown: CancellationToken,
 ) -> Result<mpsc::UnboundedSender<Event>, HubError> {
     let client =
         redis::Client::open(url).map_err(|e| HubError::Config(format!("invalid --redis URL: {e}")))?;
-    let channel = format!("pressroom:events:{epoch}");
+    let channel = format!("pressroom:events:{}", signer.epoch());
     let (publish, committed) = mpsc::unbounded_channel();
-    tokio::spawn(publisher(client.clone(), channel.clone(), committed, shutdown.clone()));
-    tokio::spawn(subscriber(client, channel, incoming, shutdown));
+    tokio::spawn(publisher(client.clone(), channel.clone(), signer.clone(), committed, shutdown.clone()));
+    tokio::spawn(subscriber(client, channel, Inbound { signer, incoming, rejected }, shutdown));
     Ok(publish)
+}
+
+/// Where the subscriber's messages go once opened.
+struct Inbound {
+    signer: Signer,
+    incoming: mpsc::UnboundedSender<Event>,
+    rejected: Arc<AtomicU64>,
+}
+
+impl Inbound {
+    /// Opens a message and passes its event on; false once the broadcaster is gone.
+    fn take(&self, payload: &[u8]) -> bool {
+        match self.signer.open(payload) {
+            Ok(event) => self.incoming.send(event).is_ok(),
+            Err(why) => {
+                let n = self.rejected.fetch_add(1, Ordering::Relaxed) + 1;
+                // The 1st, 2nd, 4th, 8th… at warn: a flood of forgeries cannot flood the log.
+                if n.is_power_of_two() {
+                    tracing::warn!(?why, rejected = n, "dropped a Redis message that failed authentication");
+                } else {
+                    tracing::debug!(?why, rejected = n, "dropped a Redis message that failed authentication");
+                }
+                true
+            }
+        }
+    }
 }
 
 async fn publisher(
     client: redis::Client,
     channel: String,
+    signer: Signer,
     mut committed: mpsc::UnboundedReceiver<Event>,
     shutdown: CancellationToken,
 ) {
@@ -50,12 +83,12 @@ async fn publisher(
                 None => return,
             },
         };
-        let json = serde_json::to_string(&event).expect("events serialise");
+        let message = signer.sign(&event);
         if connection.is_none() {
             connection = client.get_multiplexed_async_connection().await.ok();
         }
         let sent = match &mut connection {
-            Some(redis) => redis.publish::<_, _, ()>(&channel, json).await.is_ok(),
+            Some(redis) => redis.publish::<_, _, ()>(&channel, message).await.is_ok(),
             None => false,
         };
         // Other hubs find an unpublished event in the outbox; say so once per outage.
@@ -74,12 +107,7 @@ async fn publisher(
     }
 }
 
-async fn subscriber(
-    client: redis::Client,
-    channel: String,
-    incoming: mpsc::UnboundedSender<Event>,
-    shutdown: CancellationToken,
-) {
+async fn subscriber(client: redis::Client, channel: String, inbound: Inbound, shutdown: CancellationToken) {
     let mut retry = RETRY_FIRST;
     loop {
         match client.get_async_pubsub().await {
@@ -94,13 +122,8 @@ async fn subscriber(
                             message = messages.next() => message,
                         };
                         let Some(message) = message else { break };
-                        match serde_json::from_slice::<Event>(message.get_payload_bytes()) {
-                            Ok(event) => {
-                                if incoming.send(event).is_err() {
-                                    return; // the broadcaster stopped
-                                }
-                            }
-                            Err(error) => tracing::warn!(%error, "ignoring a malformed message from Redis"),
+                        if !inbound.take(message.get_payload_bytes()) {
+                            return; // the broadcaster stopped
                         }
                     }
                     tracing::warn!("lost the Redis subscription; reconnecting (the outbox fills the gap)");

@@ -19,6 +19,8 @@ use crate::db;
 use crate::domain::Domain;
 use crate::fanout::Fanout;
 use crate::limits::Limits;
+use crate::origins::{self, Origins};
+use crate::signed::Signer;
 use crate::{api, outbox, pubsub, HubError};
 
 /// What a hub needs to start.
@@ -29,9 +31,13 @@ pub struct Hub {
     pub database: String,
     /// With no tokens there is no auth, and only a loopback `listen` is allowed.
     pub auth: Auth,
+    /// Web origins allowed beyond the hub's own and the desktop app's (`--allowed-origin`).
+    pub allowed_origins: Vec<String>,
     pub limits: Limits,
     /// With a Redis URL, hubs sharing a Postgres database serve one stream.
     pub redis: Option<String>,
+    /// What signs hub-to-hub messages on Redis; required with `redis`.
+    pub redis_secret: Option<String>,
 }
 
 /// A hub accepting connections; stop it with [`RunningHub::stop`].
@@ -41,6 +47,8 @@ pub struct RunningHub {
     pub domain: Domain,
     connections: Arc<AtomicU64>,
     slow_disconnects: Arc<AtomicU64>,
+    redis_rejected: Arc<AtomicU64>,
+    outbox_reads: Arc<AtomicU64>,
     shutdown: CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
 }
@@ -52,8 +60,10 @@ impl Hub {
             listen,
             database: database.into(),
             auth: Auth::default(),
+            allowed_origins: Vec::new(),
             limits: Limits::default(),
             redis: None,
+            redis_secret: None,
         }
     }
 
@@ -68,16 +78,31 @@ impl Hub {
             }
             tracing::warn!("no tokens configured: auth is off, serving loopback only");
         }
+        let origins = Origins::new(&self.allowed_origins, !self.auth.enabled())?;
+        if self.redis.is_some() && self.redis_secret.is_none() {
+            return Err(HubError::Config(
+                "--redis needs --redis-secret (PRESSROOM_REDIS_SECRET), the same on every hub, \
+                 so no one else who can publish on Redis can inject events"
+                    .into(),
+            ));
+        }
         let database = db::open(&self.database).await?;
         let pool = database.pool.clone();
         let (epoch, seq) = outbox::head(&pool).await?;
         let shutdown = CancellationToken::new();
         let fanout = Fanout::new(self.limits.max_lag);
         let (committed, incoming) = mpsc::unbounded_channel();
-        broadcaster::spawn(pool.clone(), epoch.clone(), seq, fanout.clone(), incoming, shutdown.clone());
-        let remote = match &self.redis {
-            Some(url) => Some(pubsub::spawn(url, &epoch, committed.clone(), shutdown.clone())?),
-            None => None,
+        let outbox_reads = Arc::<AtomicU64>::default();
+        let source =
+            broadcaster::Source { pool: pool.clone(), epoch: epoch.clone(), reads: outbox_reads.clone() };
+        broadcaster::spawn(source, seq, fanout.clone(), incoming, shutdown.clone());
+        let redis_rejected = Arc::<AtomicU64>::default();
+        let remote = match (&self.redis, &self.redis_secret) {
+            (Some(url), Some(secret)) => {
+                let signer = Signer::new(secret, &epoch)?;
+                Some(pubsub::spawn(url, signer, committed.clone(), redis_rejected.clone(), shutdown.clone())?)
+            }
+            _ => None,
         };
         let domain = Domain::new(database, CommitSink::new(committed, remote));
         let connections = Arc::<AtomicU64>::default();
@@ -85,6 +110,7 @@ impl Hub {
         let cable = CableState {
             fanout,
             open: Arc::new(Semaphore::new(self.limits.max_connections)),
+            refusals: Arc::new(Semaphore::new(cable::REFUSAL_BUDGET)),
             limits: self.limits.clone(),
             connections: connections.clone(),
             slow_disconnects: slow_disconnects.clone(),
@@ -93,7 +119,8 @@ impl Hub {
         let app = api::router(domain.clone(), self.limits.max_body_bytes)
             .merge(cable::router(cable))
             .layer(middleware::from_fn_with_state(self.auth, auth::require_token))
-            .layer(TraceLayer::new_for_http());
+            .layer(middleware::from_fn_with_state(origins, origins::require_allowed))
+            .layer(TraceLayer::new_for_http().make_span_with(request_span));
         let listener = TcpListener::bind(self.listen).await?;
         let addr = listener.local_addr()?;
         // Frames are small and already batched per flush: send each at once, never waiting on
@@ -106,8 +133,41 @@ impl Hub {
             axum::serve(listener, app).with_graceful_shutdown(stopping.cancelled_owned()).await
         });
         tracing::info!(%addr, %epoch, seq, "hub listening");
-        Ok(RunningHub { addr, epoch, domain, connections, slow_disconnects, shutdown, server })
+        Ok(RunningHub {
+            addr,
+            epoch,
+            domain,
+            connections,
+            slow_disconnects,
+            redis_rejected,
+            outbox_reads,
+            shutdown,
+            server,
+        })
     }
+}
+
+/// The trace layer's span, with a `?token=` in the URI redacted: the cable takes its token there.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        uri = %redacted(request.uri()),
+        version = ?request.version(),
+    )
+}
+
+/// `uri` with the value of every `token` query parameter replaced.
+fn redacted(uri: &axum::http::Uri) -> String {
+    let Some(query) = uri.query() else { return uri.to_string() };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if name.eq_ignore_ascii_case("token") => format!("{name}=[redacted]"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{}?{}", uri.path(), query.join("&"))
 }
 
 impl RunningHub {
@@ -131,6 +191,16 @@ impl RunningHub {
         self.slow_disconnects.load(Ordering::Relaxed)
     }
 
+    /// How many Redis messages were dropped for failing authentication.
+    pub fn redis_rejected(&self) -> u64 {
+        self.redis_rejected.load(Ordering::Relaxed)
+    }
+
+    /// How many times the broadcaster read the outbox (gap fills and tail checks).
+    pub fn outbox_reads(&self) -> u64 {
+        self.outbox_reads.load(Ordering::Relaxed)
+    }
+
     /// A token that stops the hub when cancelled (e.g. from a signal handler).
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shutdown.clone()
@@ -139,7 +209,7 @@ impl RunningHub {
     /// Runs until the hub is stopped (or the listener fails).
     pub async fn wait(self) -> Result<(), HubError> {
         let result = self.server.await.expect("the server task does not panic");
-        self.domain.pool.close().await;
+        self.domain.close().await;
         Ok(result?)
     }
 
@@ -147,5 +217,19 @@ impl RunningHub {
     pub async fn stop(self) -> Result<(), HubError> {
         self.shutdown.cancel();
         self.wait().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_in_uris_are_redacted() {
+        let uri = |text: &str| redacted(&text.parse().unwrap());
+        assert_eq!(uri("/cable?token=s3cret"), "/cable?token=[redacted]");
+        assert_eq!(uri("/cable?a=1&TOKEN=s3cret&b=2"), "/cable?a=1&TOKEN=[redacted]&b=2");
+        assert_eq!(uri("/api/events?after=3"), "/api/events?after=3");
+        assert_eq!(uri("/healthz"), "/healthz");
     }
 }

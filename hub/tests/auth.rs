@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
 async fn hub_with_tokens() -> TestHub {
-    TestHub::start_with(Auth::new(&["writer-token".into()], &["reader-token".into()])).await
+    TestHub::start_with(Auth::new(&["writer-token".into()], &["reader-token".into()]).unwrap()).await
 }
 
 async fn status(hub: &TestHub, method: reqwest::Method, path: &str, token: Option<&str>) -> (u16, String) {
@@ -100,4 +100,32 @@ async fn without_tokens_a_non_loopback_listen_is_refused_before_binding() {
     let database = dir.path().join("hub.sqlite3").to_string_lossy().into_owned();
     let error = Hub::new("0.0.0.0:0".parse().unwrap(), database).start().await.err().expect("refused");
     assert!(error.to_string().contains("--token"), "the error says how to fix it: {error}");
+}
+
+#[tokio::test]
+async fn the_token_is_checked_before_a_connection_slot_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("hub.sqlite3").to_string_lossy().into_owned();
+    let hub = Hub {
+        auth: Auth::new(&["writer-token".into()], &[]).unwrap(),
+        limits: pressroom_hub::limits::Limits { max_connections: 1, ..Default::default() },
+        ..Hub::new("127.0.0.1:0".parse().unwrap(), database)
+    }
+    .start()
+    .await
+    .unwrap();
+    let url = hub.cable_url();
+    let mut request = format!("{url}?token=writer-token").into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
+    let (_holder, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    // The one slot is taken; an unauthorized client is still told why, not 503.
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("upgraded, not 503");
+    let first = tokio::time::timeout(PROMPTLY, ws.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(
+        ServerFrame::parse(first.to_text().unwrap()).unwrap(),
+        ServerFrame::Disconnect { reason: "unauthorized".into(), reconnect: false }
+    );
+    hub.stop().await.unwrap();
 }

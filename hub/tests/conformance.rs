@@ -32,7 +32,7 @@ struct HubTarget {
 
 impl HubTarget {
     async fn start() -> Self {
-        let hub = TestHub::start_with(Auth::new(&[TOKEN.into()], &[])).await;
+        let hub = TestHub::start_with(Auth::new(&[TOKEN.into()], &[]).unwrap()).await;
         let book: serde_json::Value = reqwest::Client::new()
             .post(hub.url("/api/books"))
             .bearer_auth(TOKEN)

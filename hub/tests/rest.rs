@@ -63,6 +63,11 @@ async fn invalid_fields_are_named_and_nothing_is_written() {
         (status, &body["error"]["fields"]["customer"]),
         (422, &json!("must be at most 500 characters"))
     );
+    let (status, body) = post(&hub, json!({"customer": "a\0b", "quantity": 1, "book_title": "X"})).await;
+    assert_eq!(
+        (status, &body["error"]["fields"]["customer"]),
+        (422, &json!("must not contain NUL characters"))
+    );
     let (status, _) =
         post(&hub, json!({"customer": "x".repeat(500), "quantity": 1, "book_title": "X"})).await;
     assert_eq!(status, 201, "500 characters are fine");

@@ -18,8 +18,12 @@ use proxy::{Fault, Proxy};
 use serde_json::json;
 use sqlx::{Connection, Row};
 
+/// What the hubs of these tests sign their Redis messages with.
+const SECRET: &str = "a test secret, 32 characters ok.";
+
 async fn start(database: &str, redis: Option<String>) -> RunningHub {
-    Hub { redis, ..Hub::new("127.0.0.1:0".parse().unwrap(), database) }.start().await.unwrap()
+    let redis_secret = redis.is_some().then(|| SECRET.to_owned());
+    Hub { redis, redis_secret, ..Hub::new("127.0.0.1:0".parse().unwrap(), database) }.start().await.unwrap()
 }
 
 fn order(customer: String) -> NewJobOrder {
@@ -110,6 +114,8 @@ async fn the_api_reads_and_writes_postgres() {
     let fail = format!("/api/print_exports/{}/fail", export["id"]);
     let (status, failed) = post(&fail, json!({"reason": "paper jam"})).await;
     assert_eq!((status, &failed["status"], &failed["reason"]), (200, &json!("failed"), &json!("paper jam")));
+    let (status, nul) = post(&fail, json!({"reason": "nul\0here"})).await;
+    assert_eq!((status, &nul["error"]["code"]), (422, &json!("invalid_fields")), "not a 500 on Postgres");
     let (status, conflict) = post(&fail, json!({"reason": "again"})).await;
     assert_eq!((status, &conflict["error"]["message"]), (409, &json!("print export 1 is already failed")));
 
@@ -200,4 +206,72 @@ async fn two_hubs_on_postgres_and_redis_serve_one_stream_through_a_redis_outage(
     assert!(extra.is_none(), "a duplicate or stray frame: {extra:?}");
     a.stop().await.unwrap();
     b.stop().await.unwrap();
+}
+
+/// Publishes `message` on the hub's Redis channel, as anyone who can reach Redis could.
+async fn publish_raw(redis: &str, epoch: &str, message: String) {
+    use redis::AsyncCommands;
+    let client = redis::Client::open(redis).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    connection.publish::<_, _, ()>(format!("pressroom:events:{epoch}"), message).await.unwrap();
+}
+
+fn forged(seq: u64, epoch: &str, customer: &str) -> pressroom_protocol::Event {
+    let mut event = pressroom_protocol::Event::new(
+        pressroom_protocol::EventKind::JobOrderCreated,
+        json!({"id": 999, "book_id": 1, "customer": customer, "quantity": 1}),
+    );
+    event.seq = Some(seq);
+    event.epoch = Some(epoch.to_owned());
+    event
+}
+
+async fn until(what: &str, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + PROMPTLY;
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_redis_message_is_dropped_and_the_genuine_event_still_delivered() {
+    let Some(database) = services::postgres_database().await else { return };
+    let Some(redis) = services::redis() else { return };
+    let hub = start(&database, Some(redis.clone())).await;
+    let mut client = CableClient::subscribed(&hub).await;
+    let head = hub.domain.events(0, 1).await.unwrap().head_seq;
+
+    // head+1, unsigned (the old shape) and signed with a wrong key.
+    let unsigned = serde_json::to_string(&forged(head + 1, &hub.epoch, "forged")).unwrap();
+    publish_raw(&redis, &hub.epoch, unsigned).await;
+    let wrong = pressroom_hub::signed::Signer::new("not the hubs' secret!", &hub.epoch).unwrap();
+    publish_raw(&redis, &hub.epoch, wrong.sign(&forged(head + 1, &hub.epoch, "forged"))).await;
+    until("both forgeries were counted", || hub.redis_rejected() == 2).await;
+
+    hub.domain.create_job_order(order("genuine".into())).await.unwrap();
+    let mut last_seq = head;
+    expect_in_order(&mut client, &mut last_seq, ["genuine".to_owned()].into_iter()).await;
+
+    // A far-ahead seq, even correctly signed, is not held: the outbox is not re-read in a loop.
+    let signer = pressroom_hub::signed::Signer::new(SECRET, &hub.epoch).unwrap();
+    let reads = hub.outbox_reads();
+    publish_raw(&redis, &hub.epoch, signer.sign(&forged(last_seq + 1_000_000, &hub.epoch, "ahead"))).await;
+    // Two seconds of tail checks (one a second) at most, where a loop would read thousands of times.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let during = hub.outbox_reads() - reads;
+    assert!(during <= 4, "the outbox was read {during} times in 2 s");
+    hub.domain.create_job_order(order("after".into())).await.unwrap();
+    expect_in_order(&mut client, &mut last_seq, ["after".to_owned()].into_iter()).await;
+    hub.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn postgres_settings_that_lose_commits_are_reported() {
+    let Some(database) = services::postgres_database().await else { return };
+    let opened = pressroom_hub::db::open(&database).await.unwrap();
+    // The test server runs with fsync=off (scripts/test-services), as a careless production one might.
+    assert_eq!(pressroom_hub::db::postgres_not_durable(&opened.pool).await.unwrap(), ["fsync"]);
+    opened.pool.close().await;
+    opened.writes.close().await;
 }

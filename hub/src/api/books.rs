@@ -2,7 +2,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-use super::fields::{Body, Id, PageParams, Params};
+use super::fields::{Body, Fields, Id, PageParams, Params};
 use crate::domain::{normalise_isbn, Book, Domain, NewBook, Page};
 use crate::error::ErrorBody;
 use crate::HubError;
@@ -22,8 +22,13 @@ pub struct CreateBook {
     (status = 201, body = Book), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(domain): State<Domain>,
-    Body(mut f): Body,
+    Body(f): Body,
 ) -> Result<(StatusCode, Json<Book>), HubError> {
+    Ok((StatusCode::CREATED, Json(domain.create_book(new_book(f)?).await?)))
+}
+
+/// A `POST /api/books` body, validated.
+pub fn new_book(mut f: Fields) -> Result<NewBook, HubError> {
     let title = f.string("title");
     let author = f.optional_string("author");
     let isbn = match f.optional_string("isbn").map(|isbn| normalise_isbn(&isbn)) {
@@ -34,8 +39,7 @@ pub async fn create(
         Some(Ok(isbn)) => Some(isbn),
         None => None,
     };
-    let book = f.finish(|| Some(NewBook { title: title?, isbn, author }))?;
-    Ok((StatusCode::CREATED, Json(domain.create_book(book).await?)))
+    f.finish(|| Some(NewBook { title: title?, isbn, author }))
 }
 
 /// One book.

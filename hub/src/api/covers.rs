@@ -2,7 +2,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-use super::fields::{Body, Id, PageParams, Params};
+use super::fields::{Body, Fields, Id, PageParams, Params};
 use crate::domain::{Cover, Domain, NewCover, Page};
 use crate::error::ErrorBody;
 use crate::HubError;
@@ -23,13 +23,17 @@ pub struct CreateCover {
     (status = 201, body = Cover), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(domain): State<Domain>,
-    Body(mut f): Body,
+    Body(f): Body,
 ) -> Result<(StatusCode, Json<Cover>), HubError> {
+    Ok((StatusCode::CREATED, Json(domain.create_cover(new_cover(f)?).await?)))
+}
+
+/// A `POST /api/covers` body, validated.
+pub fn new_cover(mut f: Fields) -> Result<NewCover, HubError> {
     let book_id = f.int("book_id", 1, i64::MAX);
     let format = f.string("format");
     let finish = f.string("finish");
-    let cover = f.finish(|| Some(NewCover { book_id: book_id?, format: format?, finish: finish? }))?;
-    Ok((StatusCode::CREATED, Json(domain.create_cover(cover).await?)))
+    f.finish(|| Some(NewCover { book_id: book_id?, format: format?, finish: finish? }))
 }
 
 /// One cover.

@@ -110,7 +110,8 @@ impl Fields {
         }
     }
 
-    /// An optional string; present but blank, or longer than [`MAX_TEXT_CHARS`], is an error.
+    /// An optional string; present but blank, longer than [`MAX_TEXT_CHARS`] or holding a NUL
+    /// (which Postgres cannot store, and no name or reason needs) is an error.
     pub fn optional_string(&mut self, name: &str) -> Option<String> {
         match self.body.get(name) {
             None | Some(Value::Null) => None,
@@ -118,6 +119,7 @@ impl Fields {
             Some(Value::String(s)) if s.trim().chars().count() > MAX_TEXT_CHARS => {
                 self.fail(name, format!("must be at most {MAX_TEXT_CHARS} characters"))
             }
+            Some(Value::String(s)) if s.contains('\0') => self.fail(name, "must not contain NUL characters"),
             Some(Value::String(s)) => Some(s.trim().to_owned()),
             Some(_) => self.fail(name, "must be a string"),
         }

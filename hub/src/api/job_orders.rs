@@ -2,7 +2,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-use super::fields::{Body, Id, PageParams, Params};
+use super::fields::{Body, Fields, Id, PageParams, Params};
 use crate::domain::{BookRef, Domain, JobOrder, NewJobOrder, Page};
 use crate::error::ErrorBody;
 use crate::HubError;
@@ -26,8 +26,13 @@ pub struct CreateJobOrder {
     (status = 201, body = JobOrder), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(domain): State<Domain>,
-    Body(mut f): Body,
+    Body(f): Body,
 ) -> Result<(StatusCode, Json<JobOrder>), HubError> {
+    Ok((StatusCode::CREATED, Json(domain.create_job_order(new_job_order(f)?).await?)))
+}
+
+/// A `POST /api/job_orders` body, validated.
+pub fn new_job_order(mut f: Fields) -> Result<NewJobOrder, HubError> {
     let customer = f.string("customer");
     let quantity = f.int("quantity", 1, i64::from(i32::MAX));
     let due_date = f.optional_date("due_date");
@@ -43,9 +48,7 @@ pub async fn create(
             None
         }
     };
-    let order =
-        f.finish(|| Some(NewJobOrder { book: book?, customer: customer?, quantity: quantity?, due_date }))?;
-    Ok((StatusCode::CREATED, Json(domain.create_job_order(order).await?)))
+    f.finish(|| Some(NewJobOrder { book: book?, customer: customer?, quantity: quantity?, due_date }))
 }
 
 /// One job order.

@@ -16,6 +16,25 @@ use utoipa::OpenApi;
 
 use crate::domain::Domain;
 
+/// Write bodies read up to validation, without a database: exactly what each write route
+/// checks before it touches one (the fuzz harness drives these).
+pub mod bodies {
+    pub use super::books::new_book;
+    pub use super::covers::new_cover;
+    pub use super::fields::Fields;
+    pub use super::job_orders::new_job_order;
+    pub use super::print_exports::{export_job_order, fail_reason};
+
+    /// A body as the routes' JSON extractor reads it: an object, or a 400.
+    pub fn fields(body: &[u8]) -> Result<Fields, crate::HubError> {
+        match serde_json::from_slice(body) {
+            Ok(serde_json::Value::Object(map)) => Ok(Fields::new(map)),
+            Ok(_) => Err(crate::HubError::MalformedJson("expected a JSON object".to_owned())),
+            Err(error) => Err(crate::HubError::MalformedJson(error.to_string())),
+        }
+    }
+}
+
 /// The API; request bodies over `max_body_bytes` are refused with 413.
 pub fn router(domain: Domain, max_body_bytes: usize) -> Router {
     Router::new()

@@ -2,7 +2,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-use super::fields::{Body, Id, PageParams, Params};
+use super::fields::{Body, Fields, Id, PageParams, Params};
 use crate::domain::{Domain, Page, PrintExport};
 use crate::error::ErrorBody;
 use crate::HubError;
@@ -26,11 +26,15 @@ pub struct FailPrintExport {
     responses((status = 201, body = PrintExport), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn start(
     State(domain): State<Domain>,
-    Body(mut f): Body,
+    Body(f): Body,
 ) -> Result<(StatusCode, Json<PrintExport>), HubError> {
+    Ok((StatusCode::CREATED, Json(domain.start_print_export(export_job_order(f)?).await?)))
+}
+
+/// The job order id of a `POST /api/print_exports` body, validated.
+pub fn export_job_order(mut f: Fields) -> Result<i64, HubError> {
     let job_order_id = f.int("job_order_id", 1, i64::MAX);
-    let job_order_id = f.finish(|| job_order_id)?;
-    Ok((StatusCode::CREATED, Json(domain.start_print_export(job_order_id).await?)))
+    f.finish(|| job_order_id)
 }
 
 /// Completes a started export; broadcasts `print_export_completed`.
@@ -47,11 +51,15 @@ pub async fn complete(State(domain): State<Domain>, Id(id): Id) -> Result<Json<P
 pub async fn fail(
     State(domain): State<Domain>,
     Id(id): Id,
-    Body(mut f): Body,
+    Body(f): Body,
 ) -> Result<Json<PrintExport>, HubError> {
+    Ok(Json(domain.fail_print_export(id, fail_reason(f)?).await?))
+}
+
+/// The reason of a `POST /api/print_exports/{id}/fail` body, validated.
+pub fn fail_reason(mut f: Fields) -> Result<String, HubError> {
     let reason = f.string("reason");
-    let reason = f.finish(|| reason)?;
-    Ok(Json(domain.fail_print_export(id, reason).await?))
+    f.finish(|| reason)
 }
 
 /// One print export.

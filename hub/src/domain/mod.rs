@@ -7,6 +7,8 @@ mod job_orders;
 mod print_exports;
 mod summary;
 
+pub use summary::MAX_WAITING_SUMMARIES;
+
 pub use books::{normalise_isbn, Book, NewBook};
 pub use covers::{Cover, NewCover};
 pub use job_orders::{BookRef, JobOrder, NewJobOrder};
@@ -26,8 +28,10 @@ use crate::{outbox, HubError};
 #[derive(Clone)]
 pub struct Domain {
     pub pool: Pool,
+    writes: Pool,
     backend: Backend,
     sink: CommitSink,
+    summaries: std::sync::Arc<summary::Summaries>,
 }
 
 /// A write transaction and the events it appended, reported once it commits.
@@ -102,11 +106,17 @@ fn invalid(field: &str, message: impl Into<String>) -> HubError {
 
 impl Domain {
     pub fn new(database: Database, sink: CommitSink) -> Self {
-        Domain { pool: database.pool, backend: database.backend, sink }
+        Domain {
+            pool: database.pool,
+            writes: database.writes,
+            backend: database.backend,
+            sink,
+            summaries: std::sync::Arc::new(summary::Summaries::new()),
+        }
     }
 
     async fn begin_write(&self) -> Result<Write, HubError> {
-        let mut tx = self.pool.begin_with(self.backend.begin_write()).await?;
+        let mut tx = self.writes.begin_with(self.backend.begin_write()).await?;
         if let Some(lock) = self.backend.write_lock() {
             sqlx::query(lock).execute(&mut *tx).await?;
         }
@@ -116,6 +126,12 @@ impl Domain {
     /// Starts a read that sees one consistent snapshot.
     async fn begin_read(&self) -> Result<Transaction<'static, Any>, HubError> {
         Ok(self.pool.begin_with(self.backend.begin_read()).await?)
+    }
+
+    /// Closes both pools.
+    pub async fn close(&self) {
+        self.pool.close().await;
+        self.writes.close().await;
     }
 
     /// One item by id, or 404.

@@ -3,10 +3,52 @@ use pressroom_protocol::snapshot::RECENT_ACTIVITY_LIMIT;
 use pressroom_protocol::volume::{Granularity, HOURS, MINUTES};
 use pressroom_protocol::{EventsPage, ExportStatusCounts, JobOrderVolume, Snapshot, Totals};
 
+use axum::body::Bytes;
+use tokio::sync::{Mutex, Semaphore};
+
 use super::{timestamp, Domain};
 use crate::{outbox, HubError};
 
+/// Summary requests that may wait at once; more are answered 429 (a load-shedding answer, not a
+/// 5xx). Generous: a waiting request costs a task, not a connection.
+pub const MAX_WAITING_SUMMARIES: usize = 1024;
+
+/// The summary shared by every request while the head seq and the minute are the same, and the
+/// queue of requests waiting for it. One is computed at a time, so summaries use at most one
+/// read connection however many clients ask.
+pub(crate) struct Summaries {
+    /// (seq, minute, JSON) of the latest summary.
+    latest: Mutex<Option<(u64, i64, Bytes)>>,
+    waiting: Semaphore,
+}
+
+impl Summaries {
+    pub(crate) fn new() -> Self {
+        Summaries { latest: Mutex::new(None), waiting: Semaphore::new(MAX_WAITING_SUMMARIES) }
+    }
+}
+
 impl Domain {
+    /// The summary as JSON, computed once per (head seq, minute) and shared.
+    pub async fn shared_summary(&self) -> Result<Bytes, HubError> {
+        let Ok(_waiting) = self.summaries.waiting.try_acquire() else {
+            return Err(HubError::Busy);
+        };
+        let mut latest = self.summaries.latest.lock().await;
+        let minute = Utc::now().timestamp() / 60;
+        let (_, head) = outbox::head(&self.pool).await?;
+        if let Some((seq, at, json)) = latest.as_ref() {
+            if (*seq, *at) == (head, minute) {
+                return Ok(json.clone());
+            }
+        }
+        let summary = self.summary().await?;
+        let json = Bytes::from(serde_json::to_vec(&summary).expect("a summary serialises"));
+        let at = summary.at.map_or(minute, |at| at.timestamp() / 60);
+        *latest = Some((summary.seq.unwrap_or_default(), at, json.clone()));
+        Ok(json)
+    }
+
     /// The summary, read in one transaction so every field is consistent with its seq.
     pub async fn summary(&self) -> Result<Snapshot, HubError> {
         let now = Utc::now();
@@ -87,4 +129,58 @@ fn bucket_start(prefix: &str) -> Option<DateTime<Utc>> {
         _ => return None,
     };
     NaiveDateTime::parse_from_str(&full, "%Y-%m-%dT%H:%M:%S").ok().map(|t| t.and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broadcaster::CommitSink;
+    use crate::domain::{BookRef, NewJobOrder};
+
+    async fn domain(dir: &tempfile::TempDir) -> Domain {
+        let database = crate::db::open(&dir.path().join("hub.sqlite3").to_string_lossy()).await.unwrap();
+        let (local, _) = tokio::sync::mpsc::unbounded_channel();
+        Domain::new(database, CommitSink::new(local, None))
+    }
+
+    fn order() -> NewJobOrder {
+        NewJobOrder { book: BookRef::Title("T".into()), customer: "C".into(), quantity: 1, due_date: None }
+    }
+
+    #[tokio::test]
+    async fn one_summary_is_shared_until_the_seq_moves() {
+        let dir = tempfile::tempdir().unwrap();
+        let domain = domain(&dir).await;
+        let first = domain.shared_summary().await.unwrap();
+        let again = domain.shared_summary().await.unwrap();
+        // The same bytes, not a recomputation (unless the minute turned in between).
+        let minute_turned = serde_json::from_slice::<Snapshot>(&first).unwrap().at.unwrap().timestamp() / 60
+            != Utc::now().timestamp() / 60;
+        assert!(minute_turned || first.as_ptr() == again.as_ptr());
+        domain.create_job_order(order()).await.unwrap();
+        let after = domain.shared_summary().await.unwrap();
+        assert_eq!(serde_json::from_slice::<Snapshot>(&after).unwrap().totals.job_orders, 1);
+    }
+
+    #[tokio::test]
+    async fn beyond_the_waiting_bound_a_request_is_told_to_retry() {
+        let dir = tempfile::tempdir().unwrap();
+        let domain = domain(&dir).await;
+        let computing = domain.summaries.latest.lock().await;
+        let waiters: Vec<_> = (0..MAX_WAITING_SUMMARIES)
+            .map(|_| {
+                let domain = domain.clone();
+                tokio::spawn(async move { domain.shared_summary().await })
+            })
+            .collect();
+        while domain.summaries.waiting.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(domain.shared_summary().await, Err(HubError::Busy)));
+        drop(computing);
+        for waiter in waiters {
+            assert!(waiter.await.unwrap().is_ok(), "every queued request is answered");
+        }
+        assert!(domain.shared_summary().await.is_ok(), "the queue drained");
+    }
 }
