@@ -6,6 +6,7 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::bridge;
+use crate::hooks::use_throttled;
 use crate::components::banners::Banners;
 use crate::components::chart::VolumeChart;
 use crate::components::exports::Exports;
@@ -84,12 +85,13 @@ pub fn App() -> Html {
     });
 
     let paused = store.paused().is_some();
-    let on_pause = Callback::from(move |()| bridge::fire(if paused { "resume" } else { "pause" }));
-    let on_reconnect = Callback::from(|()| bridge::fire("reconnect_now"));
-    let on_settings = {
-        let settings_open = settings_open.clone();
-        Callback::from(move |()| settings_open.set(true))
-    };
+    // Callbacks made once (per `paused`), so a frame does not re-render the panels taking them.
+    let on_pause = use_callback(paused, |(), paused| bridge::fire(if *paused { "resume" } else { "pause" }));
+    let on_reconnect = use_callback((), |(), _| bridge::fire("reconnect_now"));
+    let on_settings = use_callback(settings_open.setter(), |(), open| open.set(true));
+    // The panels built from the feed follow it at most twice a second: under a flood they
+    // repaint in batches, while the totals stay exact in every frame.
+    let activity = use_throttled(store.activity.clone(), 500);
 
     // Keyboard: Space pauses or resumes, R reconnects, Ctrl/Cmd+, opens the settings.
     {
@@ -118,14 +120,8 @@ pub fn App() -> Html {
         });
     }
 
-    let on_close = {
-        let settings_open = settings_open.clone();
-        Callback::from(move |()| settings_open.set(false))
-    };
-    let on_saved = {
-        let store = store.dispatcher();
-        Callback::from(move |view: SettingsView| store.dispatch(Action::Settings(view)))
-    };
+    let on_close = use_callback(settings_open.setter(), |(), open| open.set(false));
+    let on_saved = use_callback(store.dispatcher(), |view: SettingsView, store| store.dispatch(Action::Settings(view)));
 
     html! {
         <div class={classes!("app", paused.then_some("is-paused"))}>
@@ -137,11 +133,11 @@ pub fn App() -> Html {
                 <div class="grid">
                     <div class="column wide">
                         <VolumeChart volume={store.volume.clone()} />
-                        <Exports counts={store.exports} activity={store.activity.clone()} />
+                        <Exports counts={store.exports} activity={activity.clone()} />
                     </div>
                     <div class="column">
-                        <SystemActivity activity={store.activity.clone()} exports_running={store.exports.started} />
-                        <ActivityFeed activity={store.activity.clone()} />
+                        <SystemActivity activity={activity.clone()} exports_running={store.exports.started} />
+                        <ActivityFeed activity={activity} />
                     </div>
                 </div>
             </main>
