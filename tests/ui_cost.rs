@@ -106,6 +106,11 @@ async fn cpu_of_the_window_by_load() {
     window.wait_for("connection", "Live", |t| t == "Live").await;
     wait_exact(&window, &hub).await;
     window.client.execute(COUNT, vec![]).await.unwrap();
+    if let Ok(css) = std::env::var("PRESSROOM_BENCH_STYLE") {
+        // For finding what a frame costs: the same page with some styles overridden.
+        let style = "const s = document.createElement('style'); s.textContent = arguments[0]; document.head.appendChild(s);";
+        window.client.execute(style, vec![json!(css)]).await.unwrap();
+    }
     let driver = window.driver_pid();
 
     let rates: Vec<f64> = std::env::var("PRESSROOM_BENCH_RATES")

@@ -6,7 +6,7 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::bridge;
-use crate::hooks::use_throttled;
+use crate::hooks::use_paced;
 use crate::components::banners::Banners;
 use crate::components::chart::VolumeChart;
 use crate::components::exports::Exports;
@@ -89,9 +89,11 @@ pub fn App() -> Html {
     let on_pause = use_callback(paused, |(), paused| bridge::fire(if *paused { "resume" } else { "pause" }));
     let on_reconnect = use_callback((), |(), _| bridge::fire("reconnect_now"));
     let on_settings = use_callback(settings_open.setter(), |(), open| open.set(true));
-    // The panels built from the feed follow it at most twice a second: under a flood they
-    // repaint in batches, while the totals stay exact in every frame.
-    let activity = use_throttled(store.activity.clone(), 500);
+    // The data is shown once a second, on the clock's whole seconds, with the ticking times:
+    // every repaint costs about the same (software compositing), so the page makes one a second
+    // at most, however many frames arrive. Each shows the exact totals of the latest frame.
+    let (totals, exports, activity, volume) =
+        use_paced((store.totals, store.exports, store.activity.clone(), store.volume.clone()), 1000);
 
     // Keyboard: Space pauses or resumes, R reconnects, Ctrl/Cmd+, opens the settings.
     {
@@ -129,14 +131,14 @@ pub fn App() -> Html {
                     on_pause={on_pause} on_reconnect={on_reconnect} on_settings={on_settings.clone()} />
             <Banners connection={store.connection.clone()} bridge_error={store.bridge_error.clone()} on_settings={on_settings} />
             <main>
-                <TotalCards totals={store.totals} />
+                <TotalCards totals={totals} />
                 <div class="grid">
                     <div class="column wide">
-                        <VolumeChart volume={store.volume.clone()} />
-                        <Exports counts={store.exports} activity={activity.clone()} />
+                        <VolumeChart volume={volume} />
+                        <Exports counts={exports} activity={activity.clone()} />
                     </div>
                     <div class="column">
-                        <SystemActivity activity={activity.clone()} exports_running={store.exports.started} />
+                        <SystemActivity activity={activity.clone()} exports_running={exports.started} />
                         <ActivityFeed activity={activity} />
                     </div>
                 </div>

@@ -47,36 +47,29 @@ pub fn use_now(every_ms: u32) -> f64 {
     *now
 }
 
-/// `value`, but changing at most once every `every_ms`: a newer value waits until then and the
-/// latest one is shown, so a flood of changes repaints what shows it at a calm pace.
+/// `value`, shown from the next whole multiple of `every_ms` of the clock (the steps of
+/// [`use_now`]): however many changes come in between, the latest is shown, in the same frame as
+/// the ticking times. Each repaint costs the same whatever it changes, so fewer is what counts.
 #[hook]
-pub fn use_throttled<T: Clone + PartialEq + 'static>(value: T, every_ms: u32) -> T {
+pub fn use_paced<T: Clone + PartialEq + 'static>(value: T, every_ms: u32) -> T {
     let shown = use_state_eq(|| value.clone());
-    let shown_at = use_mut_ref(|| f64::NEG_INFINITY);
     {
-        let (shown, shown_at) = (shown.clone(), shown_at.clone());
+        let shown = shown.clone();
         use_effect_with(value, move |value| {
-            let wait = *shown_at.borrow() + f64::from(every_ms) - js_sys::Date::now();
-            let changed = *value != *shown;
-            let show = {
+            let timer = (*value != *shown).then(|| {
                 let value = value.clone();
-                move || {
-                    *shown_at.borrow_mut() = js_sys::Date::now();
-                    shown.set(value);
-                }
-            };
-            let timer = match (changed, wait > 0.0) {
-                (false, _) => None,
-                (true, false) => {
-                    show();
-                    None
-                }
-                (true, true) => Some(Timeout::new(wait as u32, show)),
-            };
+                Timeout::new(until_step(every_ms), move || shown.set(value))
+            });
             move || drop(timer)
         });
     }
     (*shown).clone()
+}
+
+/// Milliseconds from now to the next whole multiple of `every_ms` of the clock.
+pub fn until_step(every_ms: u32) -> u32 {
+    let every = f64::from(every_ms);
+    (every - js_sys::Date::now() % every) as u32
 }
 
 /// Whether `value` just changed calmly: the change before was at least `calm_ms` earlier.

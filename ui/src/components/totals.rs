@@ -2,6 +2,8 @@ use gloo::timers::callback::Timeout;
 use pressroom_protocol::Totals;
 use yew::prelude::*;
 
+use crate::hooks::until_step;
+
 #[derive(Properties, PartialEq)]
 pub struct TotalsProps {
     pub totals: Totals,
@@ -33,8 +35,8 @@ struct CardProps {
     value: u64,
 }
 
-/// How long a changed count stays highlighted after its last change.
-const HIGHLIGHT_MS: u32 = 800;
+/// A changed count stays highlighted until the clock's next step of this, after its last change.
+const HIGHLIGHT_MS: u32 = 1000;
 
 /// One count, always the exact value of the latest frame, highlighted while it is changing: one
 /// repaint to highlight and one to settle, however many changes come in between (no count-up
@@ -49,7 +51,8 @@ fn TotalCard(props: &CardProps) -> Html {
             // The first value is not a change; each later one restarts the settle timer.
             let settle = (!std::mem::replace(&mut *first.borrow_mut(), false)).then(|| {
                 changing.set(true);
-                Timeout::new(HIGHLIGHT_MS, move || changing.set(false))
+                // On a step of the clock, so settling shares a frame with the ticking times.
+                Timeout::new(until_step(HIGHLIGHT_MS), move || changing.set(false))
             });
             move || drop(settle)
         });
