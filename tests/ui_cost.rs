@@ -97,7 +97,8 @@ async fn wait_exact(window: &AppWindow, hub: &TestHub) {
 async fn cpu_of_the_window_by_load() {
     let hub = TestHub::start().await;
     // A few exports running from the start, so the idle page shows them in progress.
-    let order = hub.post("/api/job_orders", json!({"customer": "Acme", "quantity": 5, "book_title": "Dune"})).await;
+    let order =
+        hub.post("/api/job_orders", json!({"customer": "Acme", "quantity": 5, "book_title": "Dune"})).await;
     for _ in 0..3 {
         hub.post("/api/print_exports", json!({"job_order_id": order["id"]})).await;
     }
@@ -122,10 +123,14 @@ async fn cpu_of_the_window_by_load() {
     println!("|---|---|---|---|---|---|");
     for rate in rates {
         let flood = CancellationToken::new();
-        let generator =
-            (rate > 0.0).then(|| tokio::spawn(pressroom_hub::demo::run(hub.hub.domain.clone(), rate, flood.clone())));
+        let generator = (rate > 0.0)
+            .then(|| tokio::spawn(pressroom_hub::demo::run(hub.hub.domain.clone(), rate, flood.clone())));
         tokio::time::sleep(Duration::from_secs(3)).await; // settling into the load
-        window.client.execute("Object.assign(window.__cost, { updates: 0, animations: 0, samples: 0 });", vec![]).await.unwrap();
+        window
+            .client
+            .execute("Object.assign(window.__cost, { updates: 0, animations: 0, samples: 0 });", vec![])
+            .await
+            .unwrap();
         let before = ticks_by_name(driver);
         tokio::time::sleep(MEASURED).await; // the measured period
         let after = ticks_by_name(driver);
@@ -148,7 +153,8 @@ async fn cpu_of_the_window_by_load() {
         let parts: Vec<String> = spent.iter().map(|(name, t)| format!("{name} {:.1}", percent(*t))).collect();
         let load = if rate > 0.0 { format!("{rate} events/s") } else { "idle".to_owned() };
         let updates = counted["updates"].as_f64().unwrap() / MEASURED.as_secs_f64();
-        let animations = counted["animations"].as_f64().unwrap() / counted["samples"].as_f64().unwrap().max(1.0);
+        let animations =
+            counted["animations"].as_f64().unwrap() / counted["samples"].as_f64().unwrap().max(1.0);
         println!(
             "| {load} | {:.1} | {} | {updates:.1} | {animations:.1} | exact |",
             percent(total),

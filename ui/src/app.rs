@@ -6,7 +6,6 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::bridge;
-use crate::hooks::use_paced;
 use crate::components::banners::Banners;
 use crate::components::chart::VolumeChart;
 use crate::components::exports::Exports;
@@ -15,6 +14,7 @@ use crate::components::header::Header;
 use crate::components::settings::SettingsPanel;
 use crate::components::system::SystemActivity;
 use crate::components::totals::TotalCards;
+use crate::hooks::use_paced;
 use crate::store::{Action, Dashboard};
 
 #[function_component]
@@ -123,7 +123,8 @@ pub fn App() -> Html {
     }
 
     let on_close = use_callback(settings_open.setter(), |(), open| open.set(false));
-    let on_saved = use_callback(store.dispatcher(), |view: SettingsView, store| store.dispatch(Action::Settings(view)));
+    let on_saved =
+        use_callback(store.dispatcher(), |view: SettingsView, store| store.dispatch(Action::Settings(view)));
 
     html! {
         <div class={classes!("app", paused.then_some("is-paused"))}>
