@@ -50,6 +50,7 @@ pub fn use_now(every_ms: u32) -> f64 {
 /// `value`, shown from the next whole multiple of `every_ms` of the clock (the steps of
 /// [`use_now`]): however many changes come in between, the latest is shown, in the same frame as
 /// the ticking times. Each repaint costs the same whatever it changes, so fewer is what counts.
+#[allow(clippy::multiple_bound_locations)] // `#[hook]` repeats the bounds it is given
 #[hook]
 pub fn use_paced<T: Clone + PartialEq + 'static>(value: T, every_ms: u32) -> T {
     let shown = use_state_eq(|| value.clone());
@@ -74,6 +75,7 @@ pub fn until_step(every_ms: u32) -> u32 {
 
 /// Whether `value` just changed calmly: the change before was at least `calm_ms` earlier.
 /// One-shot effects play only then, so under load they neither overlap nor repaint on end.
+#[allow(clippy::multiple_bound_locations)] // `#[hook]` repeats the bounds it is given
 #[hook]
 pub fn use_calm<T: Clone + PartialEq + 'static>(value: &T, calm_ms: f64) -> bool {
     let last = use_mut_ref(|| (value.clone(), f64::NEG_INFINITY, true));
