@@ -79,6 +79,11 @@ impl AppWindow {
         AppWindow { client, driver, _data_dir: None }
     }
 
+    /// The pid of tauri-driver: the app and its webview processes are its descendants.
+    pub fn driver_pid(&self) -> u32 {
+        self.driver.id()
+    }
+
     /// The text of the element with `data-testid`, if it is on the page.
     pub async fn text(&self, test_id: &str) -> Option<String> {
         let element = self.client.find(Locator::Css(&format!("[data-testid='{test_id}']"))).await.ok()?;

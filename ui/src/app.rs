@@ -14,6 +14,7 @@ use crate::components::header::Header;
 use crate::components::settings::SettingsPanel;
 use crate::components::system::SystemActivity;
 use crate::components::totals::TotalCards;
+use crate::hooks::use_paced;
 use crate::store::{Action, Dashboard};
 
 #[function_component]
@@ -84,12 +85,15 @@ pub fn App() -> Html {
     });
 
     let paused = store.paused().is_some();
-    let on_pause = Callback::from(move |()| bridge::fire(if paused { "resume" } else { "pause" }));
-    let on_reconnect = Callback::from(|()| bridge::fire("reconnect_now"));
-    let on_settings = {
-        let settings_open = settings_open.clone();
-        Callback::from(move |()| settings_open.set(true))
-    };
+    // Callbacks made once (per `paused`), so a frame does not re-render the panels taking them.
+    let on_pause = use_callback(paused, |(), paused| bridge::fire(if *paused { "resume" } else { "pause" }));
+    let on_reconnect = use_callback((), |(), _| bridge::fire("reconnect_now"));
+    let on_settings = use_callback(settings_open.setter(), |(), open| open.set(true));
+    // The data is shown once a second, on the clock's whole seconds, with the ticking times:
+    // every repaint costs about the same (software compositing), so the page makes one a second
+    // at most, however many frames arrive. Each shows the exact totals of the latest frame.
+    let (totals, exports, activity, volume) =
+        use_paced((store.totals, store.exports, store.activity.clone(), store.volume.clone()), 1000);
 
     // Keyboard: Space pauses or resumes, R reconnects, Ctrl/Cmd+, opens the settings.
     {
@@ -118,14 +122,9 @@ pub fn App() -> Html {
         });
     }
 
-    let on_close = {
-        let settings_open = settings_open.clone();
-        Callback::from(move |()| settings_open.set(false))
-    };
-    let on_saved = {
-        let store = store.dispatcher();
-        Callback::from(move |view: SettingsView| store.dispatch(Action::Settings(view)))
-    };
+    let on_close = use_callback(settings_open.setter(), |(), open| open.set(false));
+    let on_saved =
+        use_callback(store.dispatcher(), |view: SettingsView, store| store.dispatch(Action::Settings(view)));
 
     html! {
         <div class={classes!("app", paused.then_some("is-paused"))}>
@@ -133,15 +132,15 @@ pub fn App() -> Html {
                     on_pause={on_pause} on_reconnect={on_reconnect} on_settings={on_settings.clone()} />
             <Banners connection={store.connection.clone()} bridge_error={store.bridge_error.clone()} on_settings={on_settings} />
             <main>
-                <TotalCards totals={store.totals} />
+                <TotalCards totals={totals} />
                 <div class="grid">
                     <div class="column wide">
-                        <VolumeChart volume={store.volume.clone()} />
-                        <Exports counts={store.exports} activity={store.activity.clone()} />
+                        <VolumeChart volume={volume} />
+                        <Exports counts={exports} activity={activity.clone()} />
                     </div>
                     <div class="column">
-                        <SystemActivity activity={store.activity.clone()} exports_running={store.exports.started} />
-                        <ActivityFeed activity={store.activity.clone()} />
+                        <SystemActivity activity={activity.clone()} exports_running={exports.started} />
+                        <ActivityFeed activity={activity} />
                     </div>
                 </div>
             </main>

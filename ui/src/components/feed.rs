@@ -5,7 +5,7 @@ use yew::prelude::*;
 
 use crate::store::Activity;
 
-use crate::hooks::{ago, millis, use_now};
+use crate::hooks::{ago, millis, use_calm, use_now};
 
 #[derive(Properties, PartialEq)]
 pub struct FeedProps {
@@ -13,11 +13,16 @@ pub struct FeedProps {
     pub activity: Activity,
 }
 
-/// The live activity feed: newest first, relative times that tick, keyed rows so only new ones
-/// render (and slide in).
+/// A new row slides in only if the one before came at least this long before: under load rows
+/// just appear, rather than animating over one another.
+const CALM_MS: f64 = 2000.0;
+
+/// The live activity feed: newest first, relative times that tick in coarse steps, keyed rows so
+/// only new ones render.
 #[function_component]
 pub fn ActivityFeed(props: &FeedProps) -> Html {
-    let now = use_now(5000);
+    let now = use_now(10_000);
+    let calm = use_calm(&props.activity, CALM_MS);
     html! {
         <section class="panel feed" aria-label="Recent activity">
             <h2>{"Recent activity"}</h2>
@@ -28,7 +33,8 @@ pub fn ActivityFeed(props: &FeedProps) -> Html {
                     { for props.activity.iter().map(|event| {
                         // Keyed by seq where the server sends one, so only new rows render.
                         let key = event.seq.map_or_else(|| format!("{:p}", Rc::as_ptr(event)), |seq| seq.to_string());
-                        html! { <FeedItem key={key} event={event.clone()} now={now} /> }
+                        let relative = event.at.map(|at| ago(now, millis(at))).unwrap_or_default();
+                        html! { <FeedItem key={key} event={event.clone()} relative={relative} enter={calm} /> }
                     }) }
                 </ol>
             }
@@ -39,20 +45,23 @@ pub fn ActivityFeed(props: &FeedProps) -> Html {
 #[derive(Properties)]
 struct ItemProps {
     event: Rc<Event>,
-    /// The ticking clock, in 5-s steps: a row re-renders when its relative time may change.
-    now: f64,
+    /// "just now", "10 s ago", …: a row re-renders only when its own words change.
+    relative: String,
+    /// Whether the row slides in; read when it first renders.
+    enter: bool,
 }
 
 impl PartialEq for ItemProps {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.event, &other.event) && self.now == other.now
+        Rc::ptr_eq(&self.event, &other.event) && self.relative == other.relative
     }
 }
 
 /// One row; unchanged rows are skipped when a frame brings new ones.
 #[function_component]
 fn FeedItem(props: &ItemProps) -> Html {
-    let (event, now) = (&*props.event, props.now);
+    let enter = *use_state(|| props.enter);
+    let event = &*props.event;
     let (class, icon) = match event.kind {
         // Glyphs every platform font has; the colour comes from the stylesheet.
         EventKind::BookCreated => ("book", "B"),
@@ -64,12 +73,11 @@ fn FeedItem(props: &ItemProps) -> Html {
         EventKind::Other(_) => ("other", "•"),
     };
     let time = event.at.map(local_time).unwrap_or_default();
-    let relative = event.at.map(|at| ago(now, millis(at))).unwrap_or_default();
     html! {
-        <li class={classes!("item", class)}>
+        <li class={classes!("item", class, enter.then_some("enter"))}>
             <span class="icon" aria-hidden="true">{icon}</span>
             <span class="what">{describe(event)}</span>
-            <time title={time}>{relative}</time>
+            <time title={time}>{props.relative.clone()}</time>
         </li>
     }
 }

@@ -72,7 +72,8 @@ fn span_words(ms: f64) -> String {
 /// What the system is doing: events per minute, exports running, time since the last event.
 #[function_component]
 pub fn SystemActivity(props: &SystemProps) -> Html {
-    let now = use_now(1000);
+    // Counts and "… ago" in 10-s steps, in step with the feed's relative times.
+    let now = use_now(10_000);
     // The feed holds the whole history only if it reaches back to the epoch's first event.
     let complete = props.activity.last().is_none_or(|oldest| oldest.seq == Some(1));
     let rate = event_rate(&props.activity, now, complete);

@@ -1,6 +1,8 @@
-use gloo::timers::callback::{Interval, Timeout};
+use gloo::timers::callback::Timeout;
 use pressroom_protocol::Totals;
 use yew::prelude::*;
+
+use crate::hooks::until_step;
 
 #[derive(Properties, PartialEq)]
 pub struct TotalsProps {
@@ -33,62 +35,32 @@ struct CardProps {
     value: u64,
 }
 
-/// Steps of the count-up, 16 ms apart (about 300 ms in all).
-const STEPS: u64 = 18;
-/// A value that changes again sooner than this after the last change is shown at once: under a
-/// flood a count-up would never finish, and would repaint the card at 60 Hz for nothing.
-const CALM_MS: f64 = 1000.0;
+/// A changed count stays highlighted until the clock's next step of this, after its last change.
+const HIGHLIGHT_MS: u32 = 1000;
 
-/// One count that counts up to its new value and flashes briefly when it changes.
+/// One count, always the exact value of the latest frame, highlighted while it is changing: one
+/// repaint to highlight and one to settle, however many changes come in between (no count-up
+/// or flash animation, which would repaint the card at 60 Hz).
 #[function_component]
 fn TotalCard(props: &CardProps) -> Html {
-    let shown = use_state_eq(|| props.value);
-    let flash = use_state_eq(|| false);
-    let last_change = use_mut_ref(|| f64::NEG_INFINITY);
+    let changing = use_state_eq(|| false);
+    let first = use_mut_ref(|| true);
     {
-        let (shown, flash) = (shown.clone(), flash.clone());
-        use_effect_with(props.value, move |&target| {
-            let from = *shown;
-            let mut timers = None;
-            let now = js_sys::Date::now();
-            let calm = now - std::mem::replace(&mut *last_change.borrow_mut(), now) >= CALM_MS;
-            if from != target {
-                flash.set(true);
-                let unflash = Timeout::new(700, move || flash.set(false));
-                let count_up = calm.then(|| {
-                    let mut step = 0;
-                    let count = shown.clone();
-                    let steps = Interval::new(16, move || {
-                        step += 1;
-                        let value = if step >= STEPS {
-                            target
-                        } else {
-                            let progress = step as f64 / STEPS as f64;
-                            let eased = 1.0 - (1.0 - progress).powi(3);
-                            (from as f64 + (target as f64 - from as f64) * eased).round() as u64
-                        };
-                        count.set(value);
-                    });
-                    // The last step sets the exact value; this makes sure of it. Dropping both
-                    // early (a newer value) is fine: the next effect counts on from what is shown.
-                    let settle = Timeout::new(16 * (STEPS as u32 + 1), {
-                        let shown = shown.clone();
-                        move || shown.set(target)
-                    });
-                    (steps, settle)
-                });
-                if !calm {
-                    shown.set(target);
-                }
-                timers = Some((count_up, unflash));
-            }
-            move || drop(timers)
+        let changing = changing.clone();
+        use_effect_with(props.value, move |_| {
+            // The first value is not a change; each later one restarts the settle timer.
+            let settle = (!std::mem::replace(&mut *first.borrow_mut(), false)).then(|| {
+                changing.set(true);
+                // On a step of the clock, so settling shares a frame with the ticking times.
+                Timeout::new(until_step(HIGHLIGHT_MS), move || changing.set(false))
+            });
+            move || drop(settle)
         });
     }
     html! {
-        <article class={classes!("card", props.name, (*flash).then_some("flash"))}>
+        <article class={classes!("card", props.name, (*changing).then_some("changing"))}>
             <span class="label">{props.label}</span>
-            <span class="value" data-testid={format!("total-{}", props.name)}>{format_count(*shown)}</span>
+            <span class="value" data-testid={format!("total-{}", props.name)}>{format_count(props.value)}</span>
         </article>
     }
 }
