@@ -23,8 +23,13 @@ fuzz_target!(|input: &[u8]| {
         }
         match connection.handle(&text) {
             Some(ServerFrame::ConfirmSubscription { identifier }) => {
-                let value: serde_json::Value = serde_json::from_str(&identifier).expect("a confirmed identifier is JSON");
-                assert_eq!(value, serde_json::json!({"channel": "AnalyticsChannel"}), "confirmed {identifier:?}");
+                let value: serde_json::Value =
+                    serde_json::from_str(&identifier).expect("a confirmed identifier is JSON");
+                assert_eq!(
+                    value,
+                    serde_json::json!({"channel": "AnalyticsChannel"}),
+                    "confirmed {identifier:?}"
+                );
                 assert!(identifier.len() <= MAX_IDENTIFIER_BYTES);
             }
             Some(ServerFrame::RejectSubscription { identifier }) => {
