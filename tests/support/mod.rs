@@ -15,19 +15,26 @@ mod test_hub;
 pub use test_hub::TestHub;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use nix::sys::signal::{kill, Signal};
+use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 use serde_json::json;
 
 /// Generous bound for what a person would expect to see promptly; real time is not a benchmark.
 pub const PROMPTLY: Duration = Duration::from_secs(30);
 
-fn free_port() -> u16 {
+/// How long one app window may live in a test. A webview that stops answering would otherwise
+/// hang its WebDriver call, the test and the whole run.
+const WINDOW_LIFETIME: Duration = Duration::from_secs(240);
+
+/// A loopback port nothing listens on (at the time of asking).
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -35,6 +42,7 @@ fn free_port() -> u16 {
 pub struct AppWindow {
     pub client: Client,
     driver: Child,
+    _watchdog: mpsc::Sender<()>,
     _data_dir: Option<tempfile::TempDir>,
 }
 
@@ -59,11 +67,15 @@ impl AppWindow {
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("PRESSROOM_DATA_DIR", data_dir)
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+            .stderr(Stdio::inherit())
+            // Its own process group, which WebKitWebDriver, the app and its webview inherit: one
+            // signal ends them all, whatever state the test left them in.
+            .process_group(0);
         for (name, value) in env {
             command.env(name, value);
         }
         let driver = command.spawn().expect("tauri-driver is installed (scripts/setup installs it)");
+        let watchdog = watchdog(driver.id());
         wait_for_port(SocketAddr::from(([127, 0, 0, 1], port)));
         let application = Path::new(env!("CARGO_BIN_EXE_pressroom")).canonicalize().unwrap();
         let capabilities = json!({
@@ -76,7 +88,7 @@ impl AppWindow {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a WebDriver session with the app");
-        AppWindow { client, driver, _data_dir: None }
+        AppWindow { client, driver, _watchdog: watchdog, _data_dir: None }
     }
 
     /// The pid of tauri-driver: the app and its webview processes are its descendants.
@@ -167,9 +179,11 @@ impl AppWindow {
     }
 
     fn stop_driver(&mut self) {
-        // SIGTERM, not SIGKILL: tauri-driver then stops WebKitWebDriver (and the app) too.
+        // SIGTERM first: tauri-driver then ends its WebDriver session. Whatever outlives it (an
+        // app hidden in the tray, a webview that stopped answering) goes with the group.
         let _ = kill(Pid::from_raw(self.driver.id() as i32), Signal::SIGTERM);
         let _ = self.driver.wait();
+        let _ = killpg(Pid::from_raw(self.driver.id() as i32), Signal::SIGKILL);
     }
 }
 
@@ -179,6 +193,19 @@ impl Drop for AppWindow {
             self.stop_driver();
         }
     }
+}
+
+/// Ends the process group led by `driver` if the window outlives `WINDOW_LIFETIME`; dropping
+/// the returned sender disarms it.
+fn watchdog(driver: u32) -> mpsc::Sender<()> {
+    let (disarm, armed) = mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if armed.recv_timeout(WINDOW_LIFETIME) == Err(mpsc::RecvTimeoutError::Timeout) {
+            eprintln!("the app window outlived {WINDOW_LIFETIME:?}: ending it so the test fails");
+            let _ = killpg(Pid::from_raw(driver as i32), Signal::SIGKILL);
+        }
+    });
+    disarm
 }
 
 fn wait_for_port(addr: SocketAddr) {
