@@ -110,6 +110,9 @@ pub async fn write_behind(
     mut changes: watch::Receiver<u64>,
     stop: CancellationToken,
 ) {
+    // The change counter as of the last save. Compared by value at the end: when the app exits,
+    // the sender is gone and `has_changed` says nothing about changes made during a slow save.
+    let mut saved = *changes.borrow();
     loop {
         tokio::select! {
             () = stop.cancelled() => break,
@@ -125,15 +128,19 @@ pub async fn write_behind(
                 changed = changes.changed() => if changed.is_err() { break },
             }
         }
-        if let Err(error) = cache.save(&dashboard.saved(Utc::now())).await {
-            tracing::warn!(%error, "could not write the cache");
+        let version = *changes.borrow_and_update();
+        match cache.save(&dashboard.saved(Utc::now())).await {
+            Ok(()) => saved = version,
+            Err(error) => tracing::warn!(%error, "could not write the cache"),
         }
         if stop.is_cancelled() {
             break;
         }
     }
-    if changes.has_changed().unwrap_or(false) {
-        let _ = cache.save(&dashboard.saved(Utc::now())).await;
+    if *changes.borrow() != saved {
+        if let Err(error) = cache.save(&dashboard.saved(Utc::now())).await {
+            tracing::warn!(%error, "could not write the last view");
+        }
     }
     cache.close().await;
 }

@@ -48,6 +48,12 @@ pub fn run() {
                 register_plugins(&handle, data_dir.as_deref().ok())?;
                 let notes = notes::Notes::default();
                 app.manage(notes.clone());
+                // The primary instance from here on: wait for an exiting one's last save.
+                if let Ok(dir) = &data_dir {
+                    if let Some(lock) = profile::lock_data_dir(dir, HAND_OVER_WAIT) {
+                        app.manage(lock);
+                    }
+                }
                 let settings = launch_settings(&handle);
                 tracing::info!(hub = %settings.hub_url, "starting");
                 let dashboard = SharedDashboard::default();
@@ -128,6 +134,9 @@ pub fn run() {
     app.run(move |app, event| {
         if let tauri::RunEvent::Exit = event {
             stop.cancel();
+            // A launch from now on becomes the instance (and waits on the data dir's lock for
+            // the save below) instead of handing over to an app that is going away.
+            tauri_plugin_single_instance::destroy(app);
             // Let the cache writer save the last view.
             if let Some(writer) = app.try_state::<CacheWriter>().and_then(|w| w.0.lock().ok()?.take()) {
                 // The timeout is made inside the runtime: tokio's timer needs its reactor, and a
@@ -156,16 +165,25 @@ fn register_plugins<R: tauri::Runtime>(
     app: &tauri::AppHandle<R>,
     data_dir: Option<&std::path::Path>,
 ) -> tauri::Result<()> {
-    let mut single = tauri_plugin_single_instance::Builder::new().callback(|app, _argv, _cwd| {
-        tracing::info!("a second launch handed over: showing the window");
-        app::focus_main(app);
-    });
     if let Some(dir) = data_dir {
         let _ = std::fs::create_dir_all(dir);
-        // Per data dir on Linux (the D-Bus name); Windows and macOS key on the identifier alone.
-        single = single.dbus_id(profile::instance_id(&app.config().identifier, dir));
     }
-    app.plugin(single.build())?;
+    // Launched while the previous instance is still exiting, the hand-over reaches an app that
+    // no longer answers: wait for it to be gone (it exits within ~2 s), then be the instance.
+    let deadline = std::time::Instant::now() + HAND_OVER_WAIT;
+    loop {
+        match app.plugin(single_instance(app, data_dir)) {
+            Ok(()) => break,
+            Err(error) if std::time::Instant::now() < deadline => {
+                tracing::debug!(%error, "the running instance did not take the hand-over; retrying");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(error) => {
+                tracing::warn!(%error, "no single-instance lock: launching beside the other instance");
+                break;
+            }
+        }
+    }
     let mut window_state = tauri_plugin_window_state::Builder::new()
         .with_state_flags(StateFlags::SIZE | StateFlags::POSITION | StateFlags::MAXIMIZED)
         .with_filter(|label| label == lifecycle::MAIN);
@@ -177,6 +195,25 @@ fn register_plugins<R: tauri::Runtime>(
     app.plugin(tauri_plugin_autostart::Builder::new().build())?;
     app.plugin(tauri_plugin_opener::init())?;
     Ok(())
+}
+
+/// How long a launch waits for an exiting instance to be gone before it runs beside it.
+const HAND_OVER_WAIT: Duration = Duration::from_secs(5);
+
+/// One instance per data dir: a second launch shows the first's window and exits.
+fn single_instance<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+    data_dir: Option<&std::path::Path>,
+) -> tauri::plugin::TauriPlugin<R> {
+    let mut single = tauri_plugin_single_instance::Builder::new().callback(|app, _argv, _cwd| {
+        tracing::info!("a second launch handed over: showing the window");
+        app::focus_main(app);
+    });
+    if let Some(dir) = data_dir {
+        // Per data dir on Linux (the D-Bus name); Windows and macOS key on the identifier alone.
+        single = single.dbus_id(profile::instance_id(&app.config().identifier, dir));
+    }
+    single.build()
 }
 
 /// Stored settings with the launch env applied. Invalid values are reported and replaced by

@@ -45,6 +45,44 @@ async fn closing_the_window_right_after_an_update_keeps_it() {
 }
 
 #[tokio::test]
+async fn a_launch_while_the_last_one_still_saves_waits_for_it_and_shows_its_view() {
+    let _turn = desktop::one_at_a_time().await;
+    desktop::window_manager();
+    let hub = TestHub::start().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let (window, pid) = live_with_orders(&hub, data_dir.path(), 0).await;
+    // A slow disk: the saves of what comes next wait on the cache's write lock, still while
+    // the app exits.
+    let writes = desktop::hold_cache_writes(data_dir.path()).await;
+    for n in 0..3 {
+        hub.post(
+            "/api/job_orders",
+            json!({"customer": format!("c{n}"), "quantity": 1, "book_title": "Dune"}),
+        )
+        .await;
+    }
+    window.wait_total("job_orders", 3).await;
+    let x_window = desktop::x_window(pid).await;
+    desktop::close_window(&x_window);
+    let disk = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        writes.release().await;
+    });
+    // Launched again meanwhile, with nothing to connect to: the new instance must not hand over
+    // to the leaving one, and must show the view the leaving one saves, not the one before it.
+    let nowhere = format!("ws://127.0.0.1:{}/cable", support::free_port());
+    let relaunched = AppWindow::launch_in(data_dir.path(), &[("PRESSROOM_HUB_URL", &nowhere)]).await;
+    disk.await.unwrap();
+    relaunched.wait_for("connection", "Offline", |t| t == "Offline").await;
+    relaunched.wait_total("job_orders", 3).await;
+    desktop::wait_exit(pid).await;
+    assert_eq!(desktop::app_pids(data_dir.path()).len(), 1, "one instance runs");
+    relaunched.close().await;
+    drop(window);
+    hub.stop().await;
+}
+
+#[tokio::test]
 async fn a_stop_signal_right_after_an_update_saves_and_exits() {
     let _turn = desktop::one_at_a_time().await;
     for (orders, signal) in [(2, Signal::SIGTERM), (3, Signal::SIGINT), (4, Signal::SIGHUP)] {
@@ -67,8 +105,7 @@ async fn a_stop_signal_right_after_an_update_saves_and_exits() {
 #[tokio::test]
 async fn with_nothing_listening_it_says_offline_never_polling() {
     let _turn = desktop::one_at_a_time().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let nowhere = format!("ws://127.0.0.1:{port}/cable");
+    let nowhere = format!("ws://127.0.0.1:{}/cable", support::free_port());
     let window = AppWindow::launch(&[("PRESSROOM_HUB_URL", &nowhere)]).await;
     let mut seen = Vec::new();
     let deadline = std::time::Instant::now() + support::PROMPTLY;

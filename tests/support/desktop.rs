@@ -140,6 +140,26 @@ pub async fn cached_job_orders(data_dir: &Path) -> Option<u64> {
     body["snapshot"]["totals"]["job_orders"].as_u64()
 }
 
+/// Holds the cache's write lock, as a slow disk would keep the app's save from finishing;
+/// `release` lets the waiting save go through.
+pub struct CacheWrites(sqlx::SqliteConnection);
+
+pub async fn hold_cache_writes(data_dir: &Path) -> CacheWrites {
+    use sqlx::Connection;
+    let url = format!("sqlite://{}", data_dir.join("cache.sqlite3").display());
+    let mut connection = sqlx::SqliteConnection::connect(&url).await.expect("the cache opens");
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut connection).await.expect("the write lock");
+    CacheWrites(connection)
+}
+
+impl CacheWrites {
+    pub async fn release(mut self) {
+        use sqlx::Connection;
+        sqlx::query("ROLLBACK").execute(&mut self.0).await.unwrap();
+        self.0.close().await.unwrap();
+    }
+}
+
 /// A session bus of the test's own, so that what it offers (a notification service, a tray
 /// watcher) is seen only by the processes given its address; stopped on drop.
 pub struct PrivateBus {
