@@ -17,8 +17,11 @@ pub fn spawn(
         .name("notifications".into())
         .spawn(move || {
             let mut warned = false;
+            let mut markup = None;
             for notice in incoming {
-                if let Err(error) = show(&notice, on_click.clone()) {
+                // Asked once, at the first notice: the service is started on demand.
+                let markup = *markup.get_or_insert_with(renders_markup);
+                if let Err(error) = show(&notice, markup, on_click.clone()) {
                     if warned {
                         tracing::debug!(%error, "could not show a notification");
                     } else {
@@ -33,9 +36,39 @@ pub fn spawn(
     notices
 }
 
-fn show(notice: &Notice, on_click: impl Fn() + Send + 'static) -> Result<(), notify_rust::error::Error> {
+/// Whether the notification service renders markup in bodies (the freedesktop `body-markup`
+/// capability, as KDE and dunst have): customer names and failure reasons are then escaped.
+fn renders_markup() -> bool {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    return notify_rust::get_capabilities().is_ok_and(|caps| caps.iter().any(|c| c == "body-markup"));
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    false
+}
+
+/// `text` as literal text in freedesktop body markup.
+fn escape_markup(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&apos;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+fn show(
+    notice: &Notice,
+    markup: bool,
+    on_click: impl Fn() + Send + 'static,
+) -> Result<(), notify_rust::error::Error> {
+    let body = if markup { escape_markup(&notice.body) } else { notice.body.clone() };
     let mut notification = notify_rust::Notification::new();
-    notification.appname("Pressroom").summary(&notice.title).body(&notice.body);
+    notification.appname("Pressroom").summary(&notice.title).body(&body);
     #[cfg(all(unix, not(target_os = "macos")))]
     notification.action("default", "Show Pressroom");
     let handle = notification.show()?;
@@ -51,4 +84,18 @@ fn show(notice: &Notice, on_click: impl Fn() + Send + 'static) -> Result<(), not
     #[cfg(not(all(unix, not(target_os = "macos"))))]
     drop((handle, on_click));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_in_a_customer_name_is_shown_as_text() {
+        assert_eq!(
+            escape_markup(r#"<b>Bold</b> <a href="https://phish.example/">Invoice</a> & Co's"#),
+            "&lt;b&gt;Bold&lt;/b&gt; &lt;a href=&quot;https://phish.example/&quot;&gt;Invoice&lt;/a&gt; &amp; Co&apos;s"
+        );
+        assert_eq!(escape_markup("#1 Acme × 40"), "#1 Acme × 40");
+    }
 }

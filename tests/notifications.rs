@@ -1,5 +1,6 @@
 //! Native notifications, asserted by a test-owned `org.freedesktop.Notifications` service on a
-//! private session bus: new job orders and failed exports notify, coalesced to one per kind per 5 s.
+//! private session bus: new job orders and failed exports notify, coalesced to one per kind per 5 s,
+//! and a service that renders body markup gets customer names as text, not markup.
 
 mod support;
 
@@ -40,7 +41,8 @@ impl NotificationService {
     }
 
     fn get_capabilities(&self) -> Vec<String> {
-        vec!["body".into(), "actions".into()]
+        // As KDE and dunst: bodies are rendered as markup.
+        vec!["body".into(), "body-markup".into(), "actions".into()]
     }
 
     fn get_server_information(&self) -> (String, String, String, String) {
@@ -80,9 +82,12 @@ async fn orders_and_failures_notify_coalesced() {
     let mut client = Client::start_with(&hub.hub.cable_url(), None, Mode::default(), notices);
     client.wait_live(Duration::from_secs(30)).await;
 
-    let order =
-        hub.post("/api/job_orders", json!({"customer": "Acme", "quantity": 40, "book_title": "Dune"})).await;
-    assert_eq!(next(&mut shown).await, ("New job order".into(), format!("#{} Acme × 40", order["id"])));
+    let customer = r#"<b>Acme</b> <a href="https://phish.example/">Invoice overdue</a> & Co"#;
+    let order = hub
+        .post("/api/job_orders", json!({"customer": customer, "quantity": 40, "book_title": "Dune"}))
+        .await;
+    let as_text = "&lt;b&gt;Acme&lt;/b&gt; &lt;a href=&quot;https://phish.example/&quot;&gt;Invoice overdue&lt;/a&gt; &amp; Co";
+    assert_eq!(next(&mut shown).await, ("New job order".into(), format!("#{} {as_text} × 40", order["id"])));
     for n in 0..4 {
         hub.post(
             "/api/job_orders",
