@@ -8,6 +8,7 @@ use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use tauri_plugin_autostart::ManagerExt as _;
 use tauri_plugin_opener::OpenerExt as _;
 
+use crate::credentials::Credentials;
 use crate::driver::{Command, DriverHandle};
 use crate::error::Result;
 use crate::notes::Notes;
@@ -67,18 +68,23 @@ pub fn emit_settings<R: Runtime>(app: &AppHandle<R>) {
 }
 
 /// Applies a change if every value in it is valid (else nothing changes and the error names each
-/// invalid field), stores it, and reconfigures the running connection.
+/// invalid field), stores it, and reconfigures the running connection. The token is stored only
+/// when the change sets or clears it: one given by `PRESSROOM_TOKEN` is never persisted.
 #[tauri::command]
 pub fn update_settings(
     patch: SettingsPatch,
     app: AppHandle,
     state: State<'_, SettingsState>,
+    credentials: State<'_, Credentials>,
     driver: State<'_, DriverHandle>,
 ) -> Result<SettingsView> {
     let launch_at_login = patch.launch_at_login;
     {
         let mut current = state.0.lock().unwrap_or_else(|p| p.into_inner());
         let next = current.apply(patch)?;
+        if next.token != current.token {
+            credentials.set_token(next.token.as_deref())?;
+        }
         settings::save(&app, &next)?;
         for command in changes(&current, &next) {
             driver.send(command);

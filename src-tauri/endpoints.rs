@@ -38,6 +38,42 @@ impl Endpoints {
     pub fn api(&self, path: &str) -> Url {
         self.rest.join(path).expect("a relative path joins onto an http origin")
     }
+
+    /// `path` joined onto the REST origin, if the result stays below it: the token goes with
+    /// every request, so `//elsewhere/x`, `\\elsewhere/x`, `http:elsewhere/x` or `../` are refused.
+    pub fn on_hub(&self, path: &str) -> Option<Url> {
+        let url = self.rest.join(path).ok()?;
+        (url.origin() == self.rest.origin() && url.path().starts_with(self.rest.path())).then_some(url)
+    }
+
+    /// Whether the hub is this machine: a token may go there over `ws://`.
+    pub fn is_loopback(&self) -> bool {
+        match self.cable.host() {
+            Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        }
+    }
+
+    /// Whether a token sent to this hub travels in clear text.
+    pub fn is_cleartext(&self) -> bool {
+        self.cable.scheme() == "ws"
+    }
+}
+
+/// Splits a `token` query parameter off a cable URL: the URL without it, and the token.
+pub fn split_token(cable_url: &str) -> (String, Option<String>) {
+    let Ok(mut url) = Url::parse(cable_url.trim()) else { return (cable_url.to_owned(), None) };
+    let (tokens, rest): (Vec<_>, Vec<_>) =
+        url.query_pairs().into_owned().partition(|(name, _)| name == "token");
+    let Some((_, token)) = tokens.into_iter().last() else { return (cable_url.to_owned(), None) };
+    if rest.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(rest);
+    }
+    (url.to_string(), Some(token).filter(|t| !t.trim().is_empty()))
 }
 
 #[cfg(test)]
@@ -60,6 +96,46 @@ mod tests {
             endpoints.api("api/analytics/summary").as_str(),
             "https://example.com/pressroom/api/analytics/summary"
         );
+    }
+
+    #[test]
+    fn a_path_that_leaves_the_hub_is_refused() {
+        let endpoints = Endpoints::parse("wss://hub.example/pressroom/cable").unwrap();
+        assert_eq!(
+            endpoints.on_hub("stats/summary.json").unwrap().as_str(),
+            "https://hub.example/pressroom/stats/summary.json"
+        );
+        for elsewhere in
+            ["//evil.example/x", "\\\\evil.example/x", "http:evil.example/x", "https://evil.example/", "../x"]
+        {
+            assert_eq!(endpoints.on_hub(elsewhere), None, "{elsewhere}");
+        }
+    }
+
+    #[test]
+    fn a_token_in_the_url_is_split_off_and_other_parameters_stay() {
+        assert_eq!(
+            split_token("ws://h:1/cable?token=abc"),
+            ("ws://h:1/cable".to_owned(), Some("abc".to_owned()))
+        );
+        assert_eq!(
+            split_token("wss://h/cable?a=1&token=t%20x&b=2"),
+            ("wss://h/cable?a=1&b=2".to_owned(), Some("t x".to_owned()))
+        );
+        assert_eq!(split_token("ws://h/cable"), ("ws://h/cable".to_owned(), None));
+    }
+
+    #[test]
+    fn loopback_hubs_are_this_machine() {
+        for (url, loopback) in [
+            ("ws://localhost:3000/cable", true),
+            ("ws://127.0.0.1:3000/cable", true),
+            ("ws://[::1]:3000/cable", true),
+            ("ws://hub.example/cable", false),
+            ("ws://10.0.0.2/cable", false),
+        ] {
+            assert_eq!(Endpoints::parse(url).unwrap().is_loopback(), loopback, "{url}");
+        }
     }
 
     #[test]

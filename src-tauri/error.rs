@@ -23,6 +23,8 @@ pub enum Error {
     Opener(#[from] tauri_plugin_opener::Error),
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
+    #[error("credential store: {0}")]
+    Credentials(#[from] keyring::Error),
 }
 
 impl Error {
@@ -36,6 +38,7 @@ impl Error {
             Error::Autostart(_) => "autostart",
             Error::Opener(_) => "opener",
             Error::Io(_) => "io",
+            Error::Credentials(_) => "credentials",
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod cable;
 pub mod cache;
 pub mod coalescer;
 mod commands;
+mod credentials;
 pub mod driver;
 mod endpoints;
 mod error;
@@ -16,6 +17,7 @@ pub mod native;
 mod notes;
 pub mod notifier;
 pub mod presenter;
+mod private_file;
 pub mod profile;
 pub mod settings;
 mod signals;
@@ -54,7 +56,18 @@ pub fn run() {
                         app.manage(lock);
                     }
                 }
-                let settings = launch_settings(&handle);
+                let identifier = &handle.config().identifier;
+                let credentials = match data_dir.as_deref() {
+                    Ok(dir) => {
+                        credentials::Credentials::open(&profile::instance_id(identifier, dir), Some(dir))
+                    }
+                    Err(_) => credentials::Credentials::open(identifier, None),
+                };
+                if !credentials.in_store() {
+                    notes.add(notes::NO_CREDENTIAL_STORE);
+                }
+                let settings = launch_settings(&handle, &credentials);
+                app.manage(credentials);
                 tracing::info!(hub = %settings.hub_url, "starting");
                 let dashboard = SharedDashboard::default();
                 let (driver, commands) = driver::DriverHandle::channel();
@@ -216,15 +229,35 @@ fn single_instance<R: tauri::Runtime>(
     single.build()
 }
 
-/// Stored settings with the launch env applied. Invalid values are reported and replaced by
+/// Stored settings with the stored token and the launch env applied. A token an older settings
+/// file holds moves into the credential store first. Invalid values are reported and replaced by
 /// the defaults, so the app always starts.
-fn launch_settings(app: &tauri::AppHandle) -> Settings {
-    let stored = settings::load(app).unwrap_or_else(|error| {
+fn launch_settings(app: &tauri::AppHandle, credentials: &credentials::Credentials) -> Settings {
+    let mut stored = settings::load(app).unwrap_or_else(|error| {
         tracing::error!(%error, "could not read the settings store; using defaults");
         None
     });
-    Settings::at_launch(stored.clone(), &EnvOverrides::from_env()).unwrap_or_else(|error| {
-        tracing::error!(%error, "invalid launch settings; ignoring the environment's");
-        stored.unwrap_or_default()
-    })
+    if let Some(stored) = &mut stored {
+        if let Some(token) = stored.take_stored_token() {
+            match credentials.set_token(Some(&token)).and_then(|()| settings::save(app, stored)) {
+                Ok(()) => tracing::info!("moved the token out of the settings file"),
+                Err(error) => tracing::error!(%error, "could not move the token out of the settings file"),
+            }
+        }
+    }
+    let token = credentials.token().unwrap_or_else(|error| {
+        tracing::error!(%error, "could not read the token from the credential store");
+        None
+    });
+    let env = EnvOverrides::from_env();
+    let stored = Settings { token, ..stored.unwrap_or_default() };
+    Settings::at_launch(Some(stored.clone()), &env)
+        .or_else(|error| {
+            tracing::error!(%error, "invalid launch settings; trying the environment's on the defaults");
+            Settings::at_launch(Some(Settings { token: stored.token.clone(), ..Settings::default() }), &env)
+        })
+        .unwrap_or_else(|error| {
+            tracing::error!(%error, "invalid launch environment; using the defaults");
+            Settings::default()
+        })
 }

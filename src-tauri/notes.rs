@@ -21,3 +21,4 @@ impl Notes {
 pub const NO_NOTIFICATION_SERVICE: &str =
     "No notification service is running on this desktop: new job orders and failed exports are not announced.";
 pub const NO_TRAY: &str = "No system tray on this desktop: closing the window quits Pressroom.";
+pub const NO_CREDENTIAL_STORE: &str = "No credential store answers on this desktop: the hub token is kept in an owner-only file in the data dir.";

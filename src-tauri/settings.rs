@@ -1,5 +1,10 @@
 //! Settings kept with tauri-plugin-store in the data dir. The contract's env vars override the
-//! stored values at launch (without being written back); a change made later wins.
+//! stored values at launch (without being written back); a change made later wins. The token is
+//! not among them: it lives in the credential store (see `credentials`).
+//!
+//! The store's own save is a plain write: this file is saved by [`save`] instead, whole and
+//! owner-only, and the store is closed after each use so the plugin does not write it again at
+//! exit.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -9,12 +14,12 @@ use pressroom_protocol::cable::ANALYTICS_CHANNEL;
 use pressroom_protocol::settings::{SettingsPatch, SettingsView, Theme};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager, Runtime};
-use tauri_plugin_store::StoreExt;
+use tauri_plugin_store::StoreBuilder;
 
 use crate::cable::Mode;
 use crate::coalescer::{DEFAULT_WINDOW, MIN_WINDOW};
 use crate::driver::{Target, DEFAULT_SNAPSHOT_PATH};
-use crate::endpoints::Endpoints;
+use crate::endpoints::{split_token, Endpoints};
 use crate::error::{Error, Result};
 use crate::notifier::Prefs;
 
@@ -26,7 +31,9 @@ const STORE_KEY: &str = "settings";
 #[serde(default)]
 pub struct Settings {
     pub hub_url: String,
-    /// Sent as a Bearer token; never logged, never sent to the webview.
+    /// Sent as a Bearer token; never logged, never sent to the webview, never written to the
+    /// settings file (an old file's is read once, to move it into the credential store).
+    #[serde(skip_serializing)]
     pub token: Option<String>,
     pub channel: String,
     pub snapshot_path: String,
@@ -38,6 +45,8 @@ pub struct Settings {
     pub notify_failed_exports: bool,
     pub theme: Theme,
     pub close_to_tray: bool,
+    /// Lets the token travel unencrypted (`ws://`) to a hub that is not this machine.
+    pub allow_insecure_token: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -67,6 +76,7 @@ impl Default for Settings {
             notify_failed_exports: true,
             theme: Theme::System,
             close_to_tray: true,
+            allow_insecure_token: false,
         }
     }
 }
@@ -102,15 +112,21 @@ impl Settings {
     pub fn apply(&self, patch: SettingsPatch) -> Result<Settings> {
         let mut next = self.clone();
         let mut invalid = BTreeMap::new();
+        let mut url_token = None;
         if let Some(url) = patch.hub_url {
+            // A `?token=` moves out of the URL (which is shown and logged) into the token.
+            let (url, token) = split_token(&url);
             match Endpoints::parse(&url) {
-                Ok(_) => next.hub_url = url.trim().to_owned(),
+                Ok(_) => {
+                    next.hub_url = url.trim().to_owned();
+                    url_token = token;
+                }
                 Err(error) => {
-                    invalid.insert("hub_url".to_owned(), error.to_string());
+                    invalid.insert("hub_url".to_owned(), url_problem(error));
                 }
             }
         }
-        if let Some(token) = patch.token {
+        if let Some(token) = patch.token.or(url_token) {
             next.token = Some(token.trim().to_owned()).filter(|t| !t.is_empty());
         }
         if let Some(channel) = patch.channel {
@@ -158,11 +174,53 @@ impl Settings {
         next.notify_failed_exports = patch.notify_failed_exports.unwrap_or(next.notify_failed_exports);
         next.theme = patch.theme.unwrap_or(next.theme);
         next.close_to_tray = patch.close_to_tray.unwrap_or(next.close_to_tray);
+        next.allow_insecure_token = patch.allow_insecure_token.unwrap_or(next.allow_insecure_token);
+        next.check_hub(&mut invalid);
         if invalid.is_empty() {
             Ok(next)
         } else {
             Err(Error::InvalidSettings(invalid))
         }
+    }
+
+    /// What depends on the hub URL: the snapshot path stays on the hub, and the token is not sent
+    /// in clear text to another machine unless allowed.
+    fn check_hub(&self, invalid: &mut BTreeMap<String, String>) {
+        if invalid.contains_key("hub_url") {
+            return;
+        }
+        let endpoints = match Endpoints::parse(&self.hub_url) {
+            Ok(endpoints) => endpoints,
+            Err(error) => {
+                invalid.insert("hub_url".to_owned(), url_problem(error));
+                return;
+            }
+        };
+        if !invalid.contains_key("snapshot_path") && endpoints.on_hub(&self.snapshot_path).is_none() {
+            invalid.insert(
+                "snapshot_path".to_owned(),
+                "must stay on the hub: a path such as api/analytics/summary".to_owned(),
+            );
+        }
+        if self.token.is_some()
+            && endpoints.is_cleartext()
+            && !endpoints.is_loopback()
+            && !self.allow_insecure_token
+        {
+            let host = endpoints.cable.host_str().unwrap_or_default();
+            invalid.insert(
+                "hub_url".to_owned(),
+                format!("would send the token unencrypted to {host}: use wss://, or allow an insecure token"),
+            );
+        }
+    }
+
+    /// Takes a token out of settings read from an older file: its `token` field or a `?token=`
+    /// in its hub URL, which is then cleaned.
+    pub fn take_stored_token(&mut self) -> Option<String> {
+        let (url, url_token) = split_token(&self.hub_url);
+        self.hub_url = url;
+        self.token.take().or(url_token)
     }
 
     pub fn view(&self) -> SettingsView {
@@ -179,6 +237,7 @@ impl Settings {
             notify_failed_exports: self.notify_failed_exports,
             theme: self.theme,
             close_to_tray: self.close_to_tray,
+            allow_insecure_token: self.allow_insecure_token,
             // The OS's entry and the desktop's notes are not settings: the command fills them in.
             launch_at_login: false,
             notes: Vec::new(),
@@ -211,6 +270,14 @@ impl Settings {
     }
 }
 
+/// Why a hub URL is refused, without the URL itself (it may hold a token).
+fn url_problem(error: Error) -> String {
+    match error {
+        Error::InvalidHubUrl { reason, .. } => reason,
+        other => other.to_string(),
+    }
+}
+
 /// Where the store, cache and logs live: `PRESSROOM_DATA_DIR`, else the platform's app data dir.
 pub fn data_dir<R: Runtime>(app: &AppHandle<R>) -> Result<PathBuf> {
     match std::env::var_os("PRESSROOM_DATA_DIR").filter(|v| !v.is_empty()) {
@@ -221,8 +288,10 @@ pub fn data_dir<R: Runtime>(app: &AppHandle<R>) -> Result<PathBuf> {
 
 /// Reads the stored settings; a missing entry is `None`, an unreadable one is logged and `None`.
 pub fn load<R: Runtime>(app: &AppHandle<R>) -> Result<Option<Settings>> {
-    let store = app.store(data_dir(app)?.join(STORE_FILE))?;
-    Ok(store.get(STORE_KEY).and_then(|value| match serde_json::from_value(value) {
+    let store = StoreBuilder::new(app, data_dir(app)?.join(STORE_FILE)).disable_auto_save().build()?;
+    let value = store.get(STORE_KEY);
+    store.close_resource();
+    Ok(value.and_then(|value| match serde_json::from_value(value) {
         Ok(settings) => Some(settings),
         Err(error) => {
             tracing::warn!(%error, "stored settings unreadable; using defaults");
@@ -231,10 +300,15 @@ pub fn load<R: Runtime>(app: &AppHandle<R>) -> Result<Option<Settings>> {
     }))
 }
 
+/// Stores `settings` (never its token) with whatever else the file holds.
 pub fn save<R: Runtime>(app: &AppHandle<R>, settings: &Settings) -> Result<()> {
-    let store = app.store(data_dir(app)?.join(STORE_FILE))?;
+    let path = data_dir(app)?.join(STORE_FILE);
+    let store = StoreBuilder::new(app, &path).disable_auto_save().build()?;
     store.set(STORE_KEY, serde_json::to_value(settings).expect("settings serialise"));
-    store.save()?;
+    let entries: serde_json::Map<String, serde_json::Value> = store.entries().into_iter().collect();
+    store.close_resource();
+    let bytes = serde_json::to_vec_pretty(&entries).expect("JSON values serialise");
+    crate::private_file::write(&path, &bytes)?;
     Ok(())
 }
 
@@ -300,6 +374,66 @@ mod tests {
         assert_eq!(next.snapshot_path, "stats.json");
         assert_eq!(next.view().theme, Theme::Dark);
         assert!(!next.view().token_set);
+    }
+
+    #[test]
+    fn a_snapshot_path_that_leaves_the_hub_is_refused() {
+        let settings = Settings { hub_url: "wss://hub.example/cable".into(), ..Settings::default() };
+        for elsewhere in ["\\\\evil.example/x", "http:evil.example/x", "http:/evil.example/x"] {
+            let patch = SettingsPatch { snapshot_path: Some(elsewhere.into()), ..SettingsPatch::default() };
+            let Err(Error::InvalidSettings(fields)) = settings.apply(patch) else {
+                panic!("{elsewhere} refused")
+            };
+            assert!(fields["snapshot_path"].contains("stay on the hub"), "{elsewhere}: {fields:?}");
+        }
+        let on_hub =
+            SettingsPatch { snapshot_path: Some("stats/summary.json".into()), ..SettingsPatch::default() };
+        assert_eq!(settings.apply(on_hub).unwrap().snapshot_path, "stats/summary.json");
+    }
+
+    #[test]
+    fn a_token_in_the_hub_url_moves_out_of_it() {
+        let next = Settings::default()
+            .apply(SettingsPatch {
+                hub_url: Some("wss://hub.example/cable?token=s3cret".into()),
+                ..SettingsPatch::default()
+            })
+            .unwrap();
+        assert_eq!(next.hub_url, "wss://hub.example/cable");
+        assert_eq!(next.token.as_deref(), Some("s3cret"));
+        assert!(!format!("{:?}", next.view()).contains("s3cret"));
+    }
+
+    #[test]
+    fn the_token_is_never_written_and_an_old_files_is_taken_out() {
+        let settings = Settings { token: Some("s3cret".into()), ..Settings::default() };
+        let written = serde_json::to_string(&settings).unwrap();
+        assert!(!written.contains("s3cret") && !written.contains("\"token\""), "{written}");
+        let mut old: Settings = serde_json::from_value(serde_json::json!({
+            "hub_url": "ws://127.0.0.1:9/cable?token=from-url", "token": "from-field"
+        }))
+        .unwrap();
+        assert_eq!(old.take_stored_token().as_deref(), Some("from-field"));
+        assert_eq!((old.hub_url.as_str(), old.token.as_deref()), ("ws://127.0.0.1:9/cable", None));
+    }
+
+    #[test]
+    fn a_token_in_clear_text_to_another_machine_needs_consent() {
+        let remote = SettingsPatch {
+            hub_url: Some("ws://hub.example/cable".into()),
+            token: Some("s3cret".into()),
+            ..SettingsPatch::default()
+        };
+        let Err(Error::InvalidSettings(fields)) = Settings::default().apply(remote.clone()) else {
+            panic!("refused")
+        };
+        assert!(fields["hub_url"].contains("unencrypted to hub.example"), "{fields:?}");
+        let allowed = SettingsPatch { allow_insecure_token: Some(true), ..remote.clone() };
+        assert!(Settings::default().apply(allowed).is_ok());
+        let encrypted = SettingsPatch { hub_url: Some("wss://hub.example/cable".into()), ..remote.clone() };
+        assert!(Settings::default().apply(encrypted).is_ok());
+        let loopback = SettingsPatch { hub_url: Some("ws://127.0.0.1:3000/cable".into()), ..remote };
+        assert!(Settings::default().apply(loopback).is_ok());
     }
 
     #[test]

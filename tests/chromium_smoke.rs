@@ -119,6 +119,7 @@ async fn the_dashboard_renders_and_updates_in_chromium() {
         theme: Theme::Dark,
         close_to_tray: true,
         launch_at_login: false,
+        allow_insecure_token: false,
         notes: vec![],
     };
     let addr = serve(dist, tauri_stub(&dashboard, &settings)).await;

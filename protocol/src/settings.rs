@@ -35,6 +35,9 @@ pub struct SettingsView {
     pub close_to_tray: bool,
     /// Start with the session; the OS's autostart entry is the truth, this shows it.
     pub launch_at_login: bool,
+    /// The token may travel unencrypted (`ws://`) to a hub that is not this machine.
+    #[serde(default)]
+    pub allow_insecure_token: bool,
     /// What the user should know about this desktop (no notification service, no tray, …).
     #[serde(default)]
     pub notes: Vec<String>,
@@ -57,4 +60,5 @@ pub struct SettingsPatch {
     pub theme: Option<Theme>,
     pub close_to_tray: Option<bool>,
     pub launch_at_login: Option<bool>,
+    pub allow_insecure_token: Option<bool>,
 }

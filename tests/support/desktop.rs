@@ -238,3 +238,77 @@ pub async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
     static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     TURN.lock().await
 }
+
+/// A real Secret Service (gnome-keyring) on `bus`, its keyrings below `home`, unlocked;
+/// stopped on drop.
+pub struct SecretService {
+    daemon: std::process::Child,
+    home: std::path::PathBuf,
+}
+
+impl SecretService {
+    pub async fn start(bus: &PrivateBus, home: &Path) -> SecretService {
+        use std::io::Write;
+        let runtime = home.join("run");
+        std::fs::create_dir_all(&runtime).unwrap();
+        let mut daemon = Command::new("gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+            .env("HOME", home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gnome-keyring is installed (scripts/setup installs it)");
+        // The login keyring is created with, and unlocked by, the password given on stdin.
+        daemon.stdin.take().unwrap().write_all(b"test-keyring").unwrap();
+        let service = SecretService { daemon, home: home.to_path_buf() };
+        let connection =
+            zbus::connection::Builder::address(bus.address.as_str()).unwrap().build().await.unwrap();
+        let dbus = zbus::fdo::DBusProxy::new(&connection).await.unwrap();
+        let deadline = Instant::now() + PROMPTLY;
+        let name = zbus::names::BusName::try_from("org.freedesktop.secrets").unwrap();
+        while !dbus.name_has_owner(name.clone()).await.unwrap() {
+            assert!(Instant::now() < deadline, "the Secret Service never came up");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        service
+    }
+
+    /// What `secret-tool lookup` finds for the app's entry of `data_dir`.
+    pub fn lookup(&self, bus: &PrivateBus, data_dir: &Path) -> Option<String> {
+        let account = pressroom_lib::profile::instance_id("app.pressroom.desktop", data_dir);
+        let out = Command::new("secret-tool")
+            .args(["lookup", "service", "app.pressroom.desktop", "username", &account])
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+            .env("HOME", &self.home)
+            .output()
+            .expect("secret-tool is installed (scripts/setup installs it)");
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+}
+
+impl Drop for SecretService {
+    fn drop(&mut self) {
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}
+
+/// The files below `dir` whose bytes contain `needle`.
+pub fn files_containing(dir: &Path, needle: &str) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if std::fs::read(&path)
+            .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+        {
+            found.push(path);
+        }
+    }
+    found
+}

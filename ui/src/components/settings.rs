@@ -30,6 +30,7 @@ struct Form {
     theme: Theme,
     close_to_tray: bool,
     launch_at_login: bool,
+    allow_insecure_token: bool,
 }
 
 impl Form {
@@ -49,6 +50,7 @@ impl Form {
             theme: view.theme,
             close_to_tray: view.close_to_tray,
             launch_at_login: view.launch_at_login,
+            allow_insecure_token: view.allow_insecure_token,
         }
     }
 
@@ -70,6 +72,7 @@ impl Form {
             close_to_tray: Some(self.close_to_tray),
             // Only a change touches the OS's autostart entry.
             launch_at_login: None,
+            allow_insecure_token: Some(self.allow_insecure_token),
         }
     }
 }
@@ -173,6 +176,8 @@ pub fn SettingsPanel(props: &SettingsProps) -> Html {
                                placeholder={if props.settings.token_set { "•••••• (set; type to replace, clear to remove)" } else { "none" }}
                                oninput={text(|f, v| { f.token = v; f.token_touched = true; })} />
                     </label>
+                    <label class="toggle"><input type="checkbox" data-testid="allow-insecure-token" checked={f.allow_insecure_token}
+                        onchange={check(|f, v| f.allow_insecure_token = v)} />{"Allow sending the token unencrypted (ws://) to another machine"}</label>
                     <div class="row">
                         <label class={classes!(invalid("channel"))}>{"Channel"}
                             <input value={f.channel.clone()} oninput={text(|f, v| f.channel = v)} />
