@@ -84,20 +84,25 @@ fn empty_note(count: u64, none: &'static str) -> &'static str {
     }
 }
 
-/// Print exports: running (with elapsed time, ticking; no spinner, which would repaint at 60 Hz), recently completed, failed with the reason.
+/// Print exports: running (with how long for, in minutes; no spinner, which would repaint at
+/// 60 Hz), recently completed, failed with the reason.
+/// How long an export has run, at a step of a minute.
+fn running_for(ms: f64) -> String {
+    match (ms.max(0.0) / 60_000.0) as u64 {
+        0 => "under a minute".to_owned(),
+        minutes => format!("{minutes} min"),
+    }
+}
+
 #[function_component]
 pub fn Exports(props: &ExportsProps) -> Html {
     let (running, completed, failed) = exports(&props.activity);
-    // Elapsed times tick once a second while something runs; "… ago" needs only 10-s steps.
-    let now = use_now(if running.is_empty() { 10_000 } else { 1000 });
+    // Exports take minutes: the time running reads right in whole minutes, and "… ago" in 10-s
+    // steps, so nothing here repaints more than every 10 s while nothing arrives.
+    let now = use_now(10_000);
     let c = props.counts;
-    let elapsed = |item: &ExportItem| match item.started_at {
-        Some(at) => {
-            let seconds = ((now - millis(at)) / 1000.0).max(0.0) as u64;
-            format!("{}:{:02}", seconds / 60, seconds % 60)
-        }
-        None => "—".to_owned(),
-    };
+    let elapsed =
+        |item: &ExportItem| item.started_at.map(|at| running_for(now - millis(at))).unwrap_or_default();
     let when = |item: &ExportItem| item.finished_at.map(|at| ago(now, millis(at))).unwrap_or_default();
     let order = |item: &ExportItem| item.job_order_id.map(|j| format!("job order #{j}")).unwrap_or_default();
     html! {
@@ -165,6 +170,14 @@ mod tests {
 
     fn event(kind: EventKind, data: serde_json::Value) -> Rc<Event> {
         Rc::new(Event::new(kind, data))
+    }
+
+    #[test]
+    fn running_time_reads_in_whole_minutes() {
+        assert_eq!(running_for(-500.0), "under a minute", "a clock a little behind");
+        assert_eq!(running_for(59_999.0), "under a minute");
+        assert_eq!(running_for(60_000.0), "1 min");
+        assert_eq!(running_for(61.0 * 60_000.0), "61 min");
     }
 
     #[test]
