@@ -54,7 +54,8 @@ struct Shared {
     /// Bumped to drop every open socket.
     kick: watch::Sender<u64>,
     counts: Counts,
-    /// The huge summary's feed, rendered once: (items, JSON array body).
+    /// The huge summary's feed, rendered when the behaviour is set (so a slow render never
+    /// outlasts the client's request timeout): (items, JSON array body).
     huge_feed: Mutex<Option<(usize, Arc<String>)>>,
 }
 
@@ -67,7 +68,7 @@ pub struct Hostile {
 impl Hostile {
     pub async fn start(behaviour: Behaviour, events: u64) -> Hostile {
         let shared = Arc::new(Shared {
-            behaviour: Mutex::new(behaviour),
+            behaviour: Mutex::new(Behaviour::Behave),
             events: AtomicU64::new(events),
             kick: watch::channel(0).0,
             counts: Counts::default(),
@@ -85,7 +86,9 @@ impl Hostile {
         tokio::spawn(async move {
             axum::serve(listener, app).with_graceful_shutdown(stopped.cancelled_owned()).await.unwrap();
         });
-        Hostile { addr, shared, stop }
+        let hostile = Hostile { addr, shared, stop };
+        hostile.set(behaviour, events);
+        hostile
     }
 
     pub fn cable_url(&self) -> String {
@@ -95,6 +98,10 @@ impl Hostile {
     /// Changes how the server behaves from the next connection or request on, with `events`
     /// job orders committed.
     pub fn set(&self, behaviour: Behaviour, events: u64) {
+        if let Behaviour::HugeSummary(items) = behaviour {
+            let feed: Vec<String> = (0..items as u64).map(|n| event(n % 1000 + 1).to_string()).collect();
+            *self.shared.huge_feed.lock().unwrap() = Some((items, Arc::new(feed.join(","))));
+        }
         self.shared.events.store(events, Ordering::SeqCst);
         *self.shared.behaviour.lock().unwrap() = behaviour;
     }
@@ -142,16 +149,9 @@ async fn summary(State(shared): State<Arc<Shared>>) -> Response {
         return Json(snapshot).into_response();
     };
     shared.counts.huge_summaries.fetch_add(1, Ordering::SeqCst);
-    let feed = shared.huge_feed.lock().unwrap().clone().filter(|(n, _)| *n == items);
-    let feed = match feed {
-        Some((_, feed)) => feed,
-        None => {
-            let feed: Vec<String> = (0..items as u64).map(|n| event(n % 1000 + 1).to_string()).collect();
-            let feed = Arc::new(feed.join(","));
-            *shared.huge_feed.lock().unwrap() = Some((items, feed.clone()));
-            feed
-        }
-    };
+    let feed =
+        shared.huge_feed.lock().unwrap().clone().filter(|(n, _)| *n == items).expect("rendered by set");
+    let feed = feed.1;
     let mut body = serde_json::to_string(&snapshot).unwrap();
     body.pop(); // the closing brace: the feed goes before it
     let body = format!(r#"{body},"recent_activity":[{feed}]}}"#);
