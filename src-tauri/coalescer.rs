@@ -2,8 +2,10 @@
 //! at most one frame per window (exact totals, and the feed items new since the last frame), the
 //! chart series at most once a second, and nothing while paused or while no window is visible.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use pressroom_protocol::view::FEED_LIMIT;
 use pressroom_protocol::Event;
 
 /// Never more than 20 frames a second, whatever the setting says.
@@ -32,8 +34,9 @@ pub enum Input {
 /// What a frame should carry besides the exact totals, which are read when it is built.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FramePlan {
-    /// Newest first.
-    pub new_activity: Vec<Event>,
+    /// Newest first, at most [`FEED_LIMIT`]: the feed shows no more, so older ones would only
+    /// pile up (while paused, for as long as the pause lasts).
+    pub new_activity: VecDeque<Event>,
     /// The feed is to be replaced by the state's whole feed.
     pub full: bool,
     /// Include the chart's series.
@@ -95,8 +98,9 @@ impl Coalescer {
                 self.chart_dirty = true;
                 if !self.pending.full {
                     for event in events {
-                        self.pending.new_activity.insert(0, event);
+                        self.pending.new_activity.push_front(event);
                     }
+                    self.pending.new_activity.truncate(FEED_LIMIT);
                 }
                 self.dirty = true;
             }
@@ -336,6 +340,24 @@ mod tests {
         let (at, plan) = &sim.frames[1];
         assert_eq!(*at, Duration::from_secs(3));
         assert!(plan.full && plan.chart, "one catch-up frame with everything");
+    }
+
+    #[test]
+    fn a_long_pause_counts_every_event_but_keeps_only_the_newest_items() {
+        let mut sim = Sim::new(DEFAULT_WINDOW);
+        sim.feed(Input::Pause, Duration::ZERO);
+        for n in 0..20_000 {
+            sim.feed(Input::Applied(vec![event(n)]), Duration::from_millis(1 + n as u64 / 10));
+        }
+        sim.run_timer_until(Duration::from_secs(3));
+        assert_eq!(*sim.unseen.last().unwrap(), 20_000, "the count is exact");
+        let kept: Vec<i64> =
+            sim.coalescer.pending.new_activity.iter().map(|e| e.int("id").unwrap()).collect();
+        assert_eq!(
+            kept,
+            (20_000 - FEED_LIMIT as i64..20_000).rev().collect::<Vec<_>>(),
+            "the newest, newest first"
+        );
     }
 
     #[test]

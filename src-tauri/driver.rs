@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 use chrono::Utc;
 use futures_util::{SinkExt, StreamExt};
 use pressroom_protocol::cable::SUBPROTOCOL;
-use pressroom_protocol::{EventsPage, Snapshot};
+use pressroom_protocol::{EventsPage, Misbehaviour, Snapshot};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use reqwest::StatusCode;
@@ -15,8 +15,10 @@ use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::error::CapacityError;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_util::sync::CancellationToken;
 
 use crate::cable::{Action, FetchError, Input, Machine, Mode, Timer};
@@ -32,6 +34,19 @@ pub const DEFAULT_SNAPSHOT_PATH: &str = "api/analytics/summary";
 const WAKE_CHECK: Duration = Duration::from_secs(2);
 /// A wall-clock jump this much larger than the monotonic time means the machine slept.
 const WAKE_JUMP: Duration = Duration::from_secs(5);
+/// The largest WebSocket message (and frame) read from the server. The hub's frames are a few
+/// KiB; tungstenite's default would buffer 64 MiB.
+pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
+/// The largest REST body read (a summary or an events page of 1,000 is well under 1 MiB).
+pub const MAX_BODY_BYTES: usize = 4 << 20;
+/// Reports from the IO tasks waiting for the driver. A full queue holds the socket task, and so
+/// the server's TCP stream, back: up to this many messages of at most `MAX_MESSAGE_BYTES`.
+const EVENT_QUEUE: usize = 16;
+/// Commands from the app waiting for the driver; past this the driver is stuck and more are
+/// dropped rather than queued without end.
+const COMMAND_QUEUE: usize = 64;
+/// Subscribe commands waiting for the socket (two at most per socket).
+const OUTGOING_QUEUE: usize = 8;
 
 /// Where to connect and how.
 #[derive(Clone)]
@@ -78,21 +93,27 @@ pub enum Command {
 
 /// Sends commands to a running driver.
 #[derive(Clone)]
-pub struct DriverHandle(mpsc::UnboundedSender<Command>);
+pub struct DriverHandle(mpsc::Sender<Command>);
 
 /// The receiving end of a [`DriverHandle`], handed to [`Driver::run`].
-pub struct Commands(mpsc::UnboundedReceiver<Command>);
+pub struct Commands(mpsc::Receiver<Command>);
 
 impl DriverHandle {
     /// A handle and the commands it sends, made before the driver so others can hold the handle.
     pub fn channel() -> (DriverHandle, Commands) {
-        let (sender, receiver) = mpsc::unbounded_channel();
+        let (sender, receiver) = mpsc::channel(COMMAND_QUEUE);
         (DriverHandle(sender), Commands(receiver))
     }
 
     pub fn send(&self, command: Command) {
-        // The driver only stops when the app exits; a command sent after that has nowhere to go.
-        let _ = self.0.send(command);
+        match self.0.try_send(command) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(command)) => {
+                tracing::warn!(?command, "the connection is not taking commands: dropped one");
+            }
+            // The driver only stops when the app exits; a command sent after that has nowhere to go.
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
     }
 }
 
@@ -104,7 +125,7 @@ enum Event {
 
 struct Socket {
     id: u64,
-    outgoing: mpsc::UnboundedSender<String>,
+    outgoing: mpsc::Sender<String>,
     task: JoinHandle<()>,
 }
 
@@ -132,7 +153,7 @@ impl<O: Outlet, B: Observer> Driver<O, B> {
 
     /// Runs the connection until `stop` is cancelled, taking `commands` as they come.
     pub async fn run(mut self, Commands(mut commands): Commands, stop: CancellationToken) {
-        let (events_tx, mut events) = mpsc::unbounded_channel::<Event>();
+        let (events_tx, mut events) = mpsc::channel::<Event>(EVENT_QUEUE);
         let mut machine =
             Machine::new(self.mode, &self.target.channel, StdRng::from_os_rng(), Instant::now());
         if let Some(saved) = self.restored.take() {
@@ -160,7 +181,9 @@ impl<O: Outlet, B: Observer> Driver<O, B> {
                         }
                         Action::Send(text) => {
                             if let Some(socket) = &socket {
-                                let _ = socket.outgoing.send(text);
+                                if socket.outgoing.try_send(text).is_err() {
+                                    tracing::warn!("the socket is not taking commands: dropped one");
+                                }
                             }
                         }
                         Action::CloseSocket => {
@@ -188,7 +211,8 @@ impl<O: Outlet, B: Observer> Driver<O, B> {
                             let events_tx = events_tx.clone();
                             tokio::spawn(async move {
                                 let result = fetch.await;
-                                let _ = events_tx.send(Event::Fetched(Input::Snapshot { request, result }));
+                                let _ =
+                                    events_tx.send(Event::Fetched(Input::Snapshot { request, result })).await;
                             });
                         }
                         Action::FetchEvents { request, after } => {
@@ -200,7 +224,8 @@ impl<O: Outlet, B: Observer> Driver<O, B> {
                             let events_tx = events_tx.clone();
                             tokio::spawn(async move {
                                 let result = fetch.await;
-                                let _ = events_tx.send(Event::Fetched(Input::Events { request, result }));
+                                let _ =
+                                    events_tx.send(Event::Fetched(Input::Events { request, result })).await;
                             });
                         }
                         Action::Replace(snapshot) => self.presenter.replace(snapshot, Instant::now()),
@@ -270,34 +295,54 @@ impl<O: Outlet, B: Observer> Driver<O, B> {
         }
     }
 
-    fn open_socket(&self, id: u64, events: mpsc::UnboundedSender<Event>) -> Socket {
-        let (outgoing, mut to_send) = mpsc::unbounded_channel::<String>();
+    fn open_socket(&self, id: u64, events: mpsc::Sender<Event>) -> Socket {
+        let (outgoing, mut to_send) = mpsc::channel::<String>(OUTGOING_QUEUE);
         let request = self.socket_request();
         let task = tokio::spawn(async move {
+            // Waits while the driver is behind: the server's stream is then read no faster.
             let report = |input| {
-                let _ = events.send(Event::Socket(id, input));
+                let events = events.clone();
+                async move { events.send(Event::Socket(id, input)).await.is_ok() }
             };
             let request = match request {
                 Ok(request) => request,
                 Err(error) => {
                     tracing::warn!(%error, "invalid socket request");
-                    return report(Input::SocketFailed);
+                    report(Input::SocketFailed).await;
+                    return;
                 }
             };
-            let mut ws = match tokio_tungstenite::connect_async(request).await {
-                Ok((ws, _)) => ws,
-                Err(error) => {
-                    tracing::info!(%error, "could not open the socket");
-                    return report(Input::SocketFailed);
-                }
-            };
-            report(Input::SocketOpened);
+            let config = WebSocketConfig::default()
+                .max_message_size(Some(MAX_MESSAGE_BYTES))
+                .max_frame_size(Some(MAX_MESSAGE_BYTES));
+            let mut ws =
+                match tokio_tungstenite::connect_async_with_config(request, Some(config), false).await {
+                    Ok((ws, _)) => ws,
+                    Err(error) => {
+                        tracing::info!(%error, "could not open the socket");
+                        report(Input::SocketFailed).await;
+                        return;
+                    }
+                };
+            if !report(Input::SocketOpened).await {
+                return;
+            }
             loop {
                 tokio::select! {
                     message = ws.next() => match message {
-                        Some(Ok(Message::Text(text))) => report(Input::Frame(text.as_str().to_owned())),
+                        Some(Ok(Message::Text(text))) => {
+                            if !report(Input::Frame(text.as_str().to_owned())).await {
+                                return;
+                            }
+                        }
                         Some(Ok(Message::Close(_))) | None => break,
                         Some(Ok(_)) => {}
+                        Some(Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size }))) => {
+                            tracing::warn!(size, max_size, "the server sent a message over the limit");
+                            let limit_bytes = max_size as u64;
+                            report(Input::Misbehaved(Misbehaviour::MessageTooLarge { limit_bytes })).await;
+                            break;
+                        }
                         Some(Err(error)) => {
                             tracing::info!(%error, "socket error");
                             break;
@@ -317,7 +362,7 @@ impl<O: Outlet, B: Observer> Driver<O, B> {
                     },
                 }
             }
-            report(Input::SocketClosed);
+            report(Input::SocketClosed).await;
         });
         Socket { id, outgoing, task }
     }
@@ -359,9 +404,29 @@ impl<O: Outlet, B: Observer> Driver<O, B> {
                 status if !status.is_success() => return Err(FetchError::Failed(format!("HTTP {status}"))),
                 _ => {}
             }
-            response.json::<T>().await.map_err(|e| FetchError::Failed(e.to_string()))
+            let body = read_capped(response, MAX_BODY_BYTES).await?;
+            serde_json::from_slice(&body).map_err(|e| FetchError::Failed(e.to_string()))
         }
     }
+}
+
+/// The body, read chunk by chunk and given up on as soon as it passes `limit` bytes.
+async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, FetchError> {
+    let too_large = || {
+        tracing::warn!(limit, "the server sent a body over the limit");
+        FetchError::TooLarge { limit_bytes: limit as u64 }
+    };
+    if response.content_length().is_some_and(|length| length > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| FetchError::Failed(e.to_string()))? {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

@@ -92,8 +92,10 @@ impl SharedDashboard {
     }
 
     /// Replaces the snapshot (one fetched from the server).
-    pub fn replace(&self, snapshot: Snapshot) {
+    pub fn replace(&self, mut snapshot: Snapshot) {
         let mut inner = self.lock();
+        // A server's feed longer than what is kept would only cost memory.
+        snapshot.recent_activity.truncate(KEPT_ACTIVITY);
         inner.activity = snapshot.recent_activity.iter().cloned().collect();
         inner.snapshot = snapshot;
     }
@@ -117,7 +119,7 @@ impl SharedDashboard {
         let new_activity = if plan.full {
             inner.activity.iter().take(FEED_LIMIT).cloned().collect()
         } else {
-            plan.new_activity
+            plan.new_activity.into()
         };
         Frame {
             totals: inner.snapshot.totals,

@@ -101,3 +101,80 @@ async fn a_restarted_hub_is_rejoined_and_caught_up() {
         .await;
     hub.stop().await.unwrap();
 }
+
+/// Writes `n` job orders (one book, created by the first) straight to the hub.
+async fn write_job_orders(hub: &pressroom_hub::RunningHub, n: usize) {
+    let url = format!("{}/api/job_orders", hub.http_url());
+    for i in 0..n {
+        let body = json!({"customer": format!("c{i}"), "quantity": 1, "book_title": "T"});
+        assert_eq!(reqwest::Client::new().post(&url).json(&body).send().await.unwrap().status(), 201);
+    }
+}
+
+async fn summary_of(hub: &pressroom_hub::RunningHub) -> Snapshot {
+    reqwest::get(format!("{}/api/analytics/summary", hub.http_url())).await.unwrap().json().await.unwrap()
+}
+
+/// The SQLite database and its WAL files, by suffix.
+const DATABASE_FILES: [&str; 3] = ["", "-wal", "-shm"];
+
+/// A hub whose database is restored from a backup between two runs: same epoch (it lives in the
+/// database), lower seq. The client must follow the restored hub, not drop its new events as
+/// replays of the ones it saw before the restore.
+async fn a_restored_backup_is_followed(mode: Mode) {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("hub.sqlite3").to_string_lossy().into_owned();
+    let start = |addr| pressroom_hub::Hub::new(addr, database.clone()).start();
+    let hub = start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr = hub.addr;
+    write_job_orders(&hub, 3).await;
+    let backed_up = summary_of(&hub).await;
+    hub.stop().await.unwrap();
+    let backup = tempfile::tempdir().unwrap();
+    for suffix in DATABASE_FILES {
+        let file = format!("{database}{suffix}");
+        if std::path::Path::new(&file).exists() {
+            std::fs::copy(&file, backup.path().join(format!("db{suffix}"))).unwrap();
+        }
+    }
+
+    // The second run: the client sees more than the backup holds.
+    let hub = start(addr).await.unwrap();
+    let mut client = Client::start(&hub.cable_url(), None, mode);
+    write_job_orders(&hub, 4).await;
+    let before_restore = summary_of(&hub).await;
+    client.wait_dashboard("the second run's totals", RECOVER, |s| s.seq == before_restore.seq).await;
+    hub.stop().await.unwrap();
+
+    for suffix in DATABASE_FILES {
+        let _ = std::fs::remove_file(format!("{database}{suffix}"));
+        let saved = backup.path().join(format!("db{suffix}"));
+        if saved.exists() {
+            std::fs::copy(saved, format!("{database}{suffix}")).unwrap();
+        }
+    }
+    let hub = start(addr).await.unwrap();
+    let restored = summary_of(&hub).await;
+    assert_eq!(restored.epoch, before_restore.epoch, "the epoch lives in the database: a restore keeps it");
+    assert_eq!(restored.seq, backed_up.seq, "and takes the seq back");
+    write_job_orders(&hub, 2).await;
+    let truth = summary_of(&hub).await;
+    assert!(truth.seq < before_restore.seq, "the new writes reuse seqs the client has seen");
+    client
+        .wait_dashboard("the restored hub's totals", RECOVER, |shown| {
+            shown.totals == truth.totals && shown.seq == truth.seq
+        })
+        .await;
+    hub.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_restored_from_a_backup_is_followed_over_the_socket() {
+    a_restored_backup_is_followed(Mode { auto_refresh: false, ..Mode::default() }).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_restored_from_a_backup_is_followed_by_refreshes() {
+    let mode = Mode { realtime: false, auto_refresh: true, refresh_interval: Duration::from_secs(1) };
+    a_restored_backup_is_followed(mode).await;
+}

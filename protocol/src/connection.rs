@@ -50,7 +50,8 @@ impl ConnectionState {
     }
 }
 
-/// Why the connection stopped trying on its own; the user has to act.
+/// What the user should know about the connection: why it stopped trying on its own (the user
+/// has to act), or what the server did wrong (shown while the client copes, gone once it behaves).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "problem", rename_all = "snake_case")]
 pub enum Problem {
@@ -60,6 +61,22 @@ pub enum Problem {
     SubscriptionRejected,
     /// The server closed with `reconnect: false` for another reason.
     ServerRefused { reason: String },
+    /// The server broke a limit the client holds it to; the client keeps retrying.
+    ServerMisbehaving { what: Misbehaviour },
+}
+
+/// A way a broken or hostile server was caught overstepping the client's limits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Misbehaviour {
+    /// A WebSocket message over the client's cap.
+    MessageTooLarge { limit_bytes: u64 },
+    /// A REST answer (snapshot or backfill) over the client's cap.
+    BodyTooLarge { limit_bytes: u64 },
+    /// More events arrived ahead of a gap than the client holds.
+    TooManyEarlyEvents { limit: u64 },
+    /// A backfill page said more events follow but brought none the client could use.
+    EmptyBackfillPage,
 }
 
 impl Problem {
@@ -70,7 +87,30 @@ impl Problem {
                 "The server refused the AnalyticsChannel subscription — check the channel setting".to_owned()
             }
             Problem::ServerRefused { reason } => format!("The server closed the connection ({reason})"),
+            Problem::ServerMisbehaving { what } => match what {
+                Misbehaviour::MessageTooLarge { limit_bytes } => {
+                    format!("The server sent a message larger than {} — reconnecting", size(*limit_bytes))
+                }
+                Misbehaviour::BodyTooLarge { limit_bytes } => {
+                    format!("The server sent a response larger than {} — retrying", size(*limit_bytes))
+                }
+                Misbehaviour::TooManyEarlyEvents { limit } => format!(
+                    "The server sent more than {limit} events out of order — reloaded the totals from a snapshot"
+                ),
+                Misbehaviour::EmptyBackfillPage => {
+                    "The server says more events are missing but sends none — asking again less often".to_owned()
+                }
+            },
         }
+    }
+}
+
+/// A byte count in plain words: whole MiB or KiB, else bytes.
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
     }
 }
 
@@ -79,7 +119,7 @@ impl Problem {
 pub struct ConnectionView {
     #[serde(flatten)]
     pub state: ConnectionState,
-    /// Set when retrying stopped and the user has to act.
+    /// Set when retrying stopped and the user has to act, or while the server misbehaves.
     #[serde(default)]
     pub problem: Option<Problem>,
     /// The server offers no snapshot or backfill (a stock Rails app): totals count since connecting.
@@ -129,6 +169,18 @@ mod tests {
         assert_eq!(json["state"], "offline");
         assert_eq!(json["problem"]["problem"], "token_rejected");
         assert_eq!(serde_json::from_value::<ConnectionView>(json).unwrap(), view);
+    }
+
+    #[test]
+    fn misbehaviour_is_said_in_plain_words_and_round_trips() {
+        let problem =
+            Problem::ServerMisbehaving { what: Misbehaviour::MessageTooLarge { limit_bytes: 1 << 20 } };
+        assert_eq!(problem.message(), "The server sent a message larger than 1 MiB — reconnecting");
+        let json = serde_json::to_value(&problem).unwrap();
+        assert_eq!(json["what"]["kind"], "message_too_large");
+        assert_eq!(serde_json::from_value::<Problem>(json).unwrap(), problem);
+        let body = Problem::ServerMisbehaving { what: Misbehaviour::BodyTooLarge { limit_bytes: 1500 } };
+        assert!(body.message().contains("1500 bytes"), "{}", body.message());
     }
 
     #[test]

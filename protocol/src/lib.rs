@@ -15,7 +15,7 @@ pub mod volume;
 
 pub use backfill::EventsPage;
 pub use cable::{ClientCommand, FrameError, ServerFrame};
-pub use connection::{ConnectionState, ConnectionView, Problem};
+pub use connection::{ConnectionState, ConnectionView, Misbehaviour, Problem};
 pub use event::{Event, EventKind};
 pub use snapshot::{ExportStatusCounts, Snapshot, Totals};
 pub use view::{DashboardView, Frame};

@@ -60,6 +60,9 @@ impl Snapshot {
     /// to `print_exports` and to `started`; `completed` / `failed` move one out of `started`.
     /// Unknown kinds join the feed and change no total. An event whose seq the snapshot already
     /// covers (same epoch) is ignored, so replaying a backlog never double-counts.
+    ///
+    /// Counts saturate: a server's snapshot may claim any number, and must not make the next
+    /// event panic (debug) or wrap to zero (release).
     pub fn apply(&mut self, event: &Event) -> Applied {
         if let (Some(seq), Some(have)) = (event.seq, self.seq) {
             if event.epoch == self.epoch && seq <= have {
@@ -69,25 +72,25 @@ impl Snapshot {
         let totals = &mut self.totals;
         let status = &mut self.print_exports_by_status;
         match event.kind {
-            EventKind::BookCreated => totals.books += 1,
-            EventKind::CoverCreated => totals.covers += 1,
+            EventKind::BookCreated => totals.books = totals.books.saturating_add(1),
+            EventKind::CoverCreated => totals.covers = totals.covers.saturating_add(1),
             EventKind::JobOrderCreated => {
-                totals.job_orders += 1;
+                totals.job_orders = totals.job_orders.saturating_add(1);
                 if let Some(at) = event.at {
                     self.job_order_volume.record(at);
                 }
             }
             EventKind::PrintExportStarted => {
-                totals.print_exports += 1;
-                status.started += 1;
+                totals.print_exports = totals.print_exports.saturating_add(1);
+                status.started = status.started.saturating_add(1);
             }
             EventKind::PrintExportCompleted => {
                 status.started = status.started.saturating_sub(1);
-                status.completed += 1;
+                status.completed = status.completed.saturating_add(1);
             }
             EventKind::PrintExportFailed => {
                 status.started = status.started.saturating_sub(1);
-                status.failed += 1;
+                status.failed = status.failed.saturating_add(1);
             }
             EventKind::Other(_) => {}
         }
@@ -114,6 +117,17 @@ mod tests {
         event.seq = seq;
         event.epoch = seq.map(|_| "e1".to_owned());
         event
+    }
+
+    #[test]
+    fn counts_claimed_at_the_maximum_saturate() {
+        let mut snapshot = Snapshot::default();
+        snapshot.totals.job_orders = u64::MAX;
+        snapshot.print_exports_by_status.failed = u64::MAX;
+        snapshot.apply(&event("job_order_created", None));
+        snapshot.apply(&event("print_export_failed", None));
+        assert_eq!(snapshot.totals.job_orders, u64::MAX);
+        assert_eq!(snapshot.print_exports_by_status.failed, u64::MAX);
     }
 
     #[test]

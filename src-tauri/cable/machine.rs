@@ -6,12 +6,13 @@ use std::time::{Duration, Instant};
 
 use pressroom_protocol::cable::channel_identifier;
 use pressroom_protocol::{
-    ClientCommand, ConnectionState, ConnectionView, Event, EventsPage, Problem, ServerFrame, Snapshot,
+    ClientCommand, ConnectionState, ConnectionView, Event, EventsPage, Misbehaviour, Problem, ServerFrame,
+    Snapshot,
 };
 use rand::Rng;
 
 use super::backoff;
-use super::sequencer::{Ready, Sequencer};
+use super::sequencer::{Ready, Sequencer, MAX_HELD};
 
 /// No frame for this long (two missed 3-s pings) means the link is dead.
 pub const STALE_AFTER: Duration = Duration::from_secs(6);
@@ -25,6 +26,13 @@ pub const STABLE_AFTER: Duration = Duration::from_secs(60);
 pub const FALLBACK_ATTEMPTS: u32 = 3;
 /// …or after being without the socket this long.
 pub const FALLBACK_AFTER: Duration = Duration::from_secs(20);
+/// A misbehaving server's problem stays on screen at least this long after its last offence,
+/// so a flood that is dropped and resynced at once is still seen.
+pub const MISBEHAVIOUR_SHOWN: Duration = Duration::from_secs(10);
+/// A backfill page that says more follow but moves nothing forward is asked for again after
+/// this, doubling up to [`BACKFILL_RETRY_MAX`], instead of at once.
+pub const BACKFILL_RETRY_FIRST: Duration = Duration::from_secs(1);
+pub const BACKFILL_RETRY_MAX: Duration = Duration::from_secs(30);
 
 /// The user's choices that shape the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +56,8 @@ pub enum FetchError {
     Unavailable,
     /// 401 or 403.
     Unauthorized,
+    /// The body was longer than the client reads.
+    TooLarge { limit_bytes: u64 },
     /// Anything else: network, server error, unreadable body.
     Failed(String),
 }
@@ -59,6 +69,10 @@ pub enum Timer {
     Stale,
     Confirm,
     Poll,
+    /// Ask again for a backfill page that came back empty.
+    Backfill,
+    /// Time to see whether a misbehaviour's problem can go.
+    Misbehaved,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -87,6 +101,9 @@ pub enum Input {
     },
     /// The machine woke from sleep or the network came back.
     Wake,
+    /// The socket layer caught the server breaking a limit (an oversized message); the socket
+    /// is closed and `SocketClosed` follows.
+    Misbehaved(Misbehaviour),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -150,6 +167,14 @@ pub struct Machine<R> {
     next_request: u64,
     /// The fetch whose answer moves the catch-up (or a gap fill) along.
     pending_fetch: Option<u64>,
+    /// The `after` of the last backfill asked for: a head below it means the seq went back.
+    backfill_after: u64,
+    /// Backfill pages in a row that moved nothing forward though they said more follow.
+    empty_pages: u32,
+    /// A backfill is due when [`Timer::Backfill`] fires; no other backfill goes out before.
+    backfill_due: bool,
+    /// When the server last misbehaved.
+    misbehaved_at: Option<Instant>,
     state: ConnectionState,
     problem: Option<Problem>,
     emitted: Option<ConnectionView>,
@@ -176,6 +201,10 @@ impl<R: Rng> Machine<R> {
             has_snapshot: None,
             next_request: 0,
             pending_fetch: None,
+            backfill_after: 0,
+            empty_pages: 0,
+            backfill_due: false,
+            misbehaved_at: None,
             state: ConnectionState::Connecting,
             problem: None,
             emitted: None,
@@ -240,6 +269,7 @@ impl<R: Rng> Machine<R> {
                     self.open(now, &mut out);
                 }
             }
+            Input::Misbehaved(what) => self.misbehaved(what, now, &mut out),
         }
         self.emit_state(&mut out);
         out
@@ -276,8 +306,10 @@ impl<R: Rng> Machine<R> {
         self.phase = Phase::Opening;
         self.subscribe_retried = false;
         self.pending_fetch = None;
+        self.backfill_due = false;
         self.last_frame = now;
         out.push(Action::Disarm(Timer::Confirm));
+        out.push(Action::Disarm(Timer::Backfill));
         out.push(Action::OpenSocket);
         out.push(Action::Arm(Timer::Handshake, now + HANDSHAKE_TIMEOUT));
         out.push(Action::Disarm(Timer::Stale));
@@ -288,10 +320,11 @@ impl<R: Rng> Machine<R> {
         if matches!(self.phase, Phase::Opening | Phase::Subscribing | Phase::CatchingUp | Phase::Live) {
             out.push(Action::CloseSocket);
         }
-        for timer in [Timer::Handshake, Timer::Stale, Timer::Confirm, Timer::Retry] {
+        for timer in [Timer::Handshake, Timer::Stale, Timer::Confirm, Timer::Retry, Timer::Backfill] {
             out.push(Action::Disarm(timer));
         }
         self.pending_fetch = None;
+        self.backfill_due = false;
     }
 
     /// The link is gone: schedule the next attempt, and fall back to polling if it stays gone.
@@ -467,6 +500,38 @@ impl<R: Rng> Machine<R> {
         self.down_since = None;
         self.stop_polling(out);
         self.set_state(ConnectionState::Live);
+        self.behaved(now);
+    }
+
+    /// The server broke a limit: say so, and keep saying it for [`MISBEHAVIOUR_SHOWN`].
+    fn misbehaved(&mut self, what: Misbehaviour, now: Instant, out: &mut Vec<Action>) {
+        tracing::warn!(?what, "the server misbehaves");
+        if self.phase == Phase::Stopped {
+            return; // the reason for stopping stays on screen
+        }
+        self.problem = Some(Problem::ServerMisbehaving { what });
+        self.misbehaved_at = Some(now);
+        out.push(Action::Arm(Timer::Misbehaved, now + MISBEHAVIOUR_SHOWN));
+    }
+
+    /// Receiving again: a misbehaviour's problem goes once it has been shown long enough.
+    fn behaved(&mut self, now: Instant) {
+        let shown_enough = self.misbehaved_at.is_none_or(|at| now >= at + MISBEHAVIOUR_SHOWN);
+        if shown_enough && matches!(self.problem, Some(Problem::ServerMisbehaving { .. })) {
+            self.problem = None;
+            self.misbehaved_at = None;
+        }
+    }
+
+    /// The baseline means nothing any more: fetch a snapshot before going on.
+    fn resync(&mut self, out: &mut Vec<Action>) {
+        if self.phase == Phase::Live {
+            self.phase = Phase::CatchingUp;
+        }
+        self.backfill_due = false;
+        out.push(Action::Disarm(Timer::Backfill));
+        let request = self.fetch_snapshot(out);
+        self.pending_fetch = Some(request);
     }
 
     fn fetch_snapshot(&mut self, out: &mut Vec<Action>) -> u64 {
@@ -478,20 +543,23 @@ impl<R: Rng> Machine<R> {
     fn fetch_events(&mut self, after: u64, out: &mut Vec<Action>) {
         self.next_request += 1;
         self.pending_fetch = Some(self.next_request);
+        self.backfill_after = after;
         out.push(Action::FetchEvents { request: self.next_request, after });
     }
 
     /// Applies what the sequencer released, and asks for whatever it still lacks.
     fn release(&mut self, ready: Ready, now: Instant, out: &mut Vec<Action>) {
         out.extend(ready.events.into_iter().map(Action::Apply));
+        if ready.overflowed {
+            self.misbehaved(Misbehaviour::TooManyEarlyEvents { limit: MAX_HELD as u64 }, now, out);
+            return self.resync(out);
+        }
         if ready.epoch_changed {
             tracing::info!("the server's epoch changed: fetching a fresh snapshot");
-            if self.phase == Phase::Live {
-                self.phase = Phase::CatchingUp;
-            }
-            let request = self.fetch_snapshot(out);
-            self.pending_fetch = Some(request);
-            return;
+            return self.resync(out);
+        }
+        if self.backfill_due {
+            return; // the catch-up waits for the backfill's retry
         }
         if let Some(after) = ready.gap_after {
             if self.pending_fetch.is_none() {
@@ -517,13 +585,26 @@ impl<R: Rng> Machine<R> {
         if catching_up {
             self.pending_fetch = None;
         }
+        if let Err(FetchError::TooLarge { limit_bytes }) = &result {
+            self.misbehaved(Misbehaviour::BodyTooLarge { limit_bytes: *limit_bytes }, now, out);
+        }
         match result {
             Ok(snapshot) => {
                 self.has_snapshot = Some(true);
                 self.refreshed(true, now);
+                if self.phase == Phase::Off {
+                    self.behaved(now);
+                }
                 let newer = match (snapshot.seq, self.sequencer.last()) {
                     (Some(seq), Some(last)) => {
-                        snapshot.epoch.as_deref() != self.sequencer.epoch() || seq > last
+                        let other_epoch = snapshot.epoch.as_deref() != self.sequencer.epoch();
+                        // Below what was applied in the same epoch: the server's database went
+                        // back (a restored backup). While Live the socket is ahead of any poll.
+                        let rewound = seq < last && self.phase != Phase::Live;
+                        if rewound && !other_epoch {
+                            tracing::info!(seq, last, "the server's seq went back: taking its snapshot");
+                        }
+                        other_epoch || seq > last || rewound
                     }
                     _ => true,
                 };
@@ -564,6 +645,9 @@ impl<R: Rng> Machine<R> {
             return;
         }
         self.pending_fetch = None;
+        if let Err(FetchError::TooLarge { limit_bytes }) = &result {
+            self.misbehaved(Misbehaviour::BodyTooLarge { limit_bytes: *limit_bytes }, now, out);
+        }
         match result {
             Ok(page) => {
                 self.has_events = Some(true);
@@ -573,11 +657,23 @@ impl<R: Rng> Machine<R> {
                     self.release(ready, now, out);
                     return;
                 }
+                if page.head_seq < self.backfill_after {
+                    // The server's head is below what we had applied when we asked: its database
+                    // went back (a restored backup) in the same epoch. Events after its head
+                    // would look like replays; start over from its snapshot instead.
+                    tracing::info!(
+                        head = page.head_seq,
+                        last = self.backfill_after,
+                        "the server's seq went back"
+                    );
+                    self.sequencer.reset();
+                    return self.resync(out);
+                }
                 let was_last = self.sequencer.last();
                 let mut events = Vec::new();
                 for event in page.events {
                     let ready = self.sequencer.offer(event);
-                    if ready.epoch_changed {
+                    if ready.epoch_changed || ready.overflowed {
                         self.release(ready, now, out);
                         return;
                     }
@@ -585,9 +681,18 @@ impl<R: Rng> Machine<R> {
                 }
                 out.extend(events.into_iter().map(Action::Apply));
                 let last = self.sequencer.last().unwrap_or(0);
-                if page.has_more || (last < page.head_seq && self.sequencer.last() != was_last) {
+                let progressed = self.sequencer.last() != was_last;
+                if page.has_more && !progressed {
+                    // Asking again at once would spin: wait, longer each time it repeats.
+                    self.empty_pages += 1;
+                    self.misbehaved(Misbehaviour::EmptyBackfillPage, now, out);
+                    self.backfill_due = true;
+                    out.push(Action::Arm(Timer::Backfill, now + backfill_delay(self.empty_pages)));
+                } else if page.has_more || (last < page.head_seq && progressed) {
+                    self.empty_pages = 0;
                     self.fetch_events(last, out);
                 } else {
+                    self.empty_pages = 0;
                     // Whatever is still held beyond a gap the server could not fill waits for the
                     // next live event to ask again; the stream itself is caught up.
                     self.go_live(now, out);
@@ -640,6 +745,12 @@ impl<R: Rng> Machine<R> {
                 self.fetch_snapshot(out);
                 out.push(Action::Arm(Timer::Poll, now + self.mode.refresh_interval));
             }
+            Timer::Backfill if self.backfill_due && matches!(self.phase, Phase::CatchingUp | Phase::Live) => {
+                self.backfill_due = false;
+                let after = self.sequencer.last().unwrap_or(0);
+                self.fetch_events(after, out);
+            }
+            Timer::Misbehaved if matches!(self.phase, Phase::Live | Phase::Off) => self.behaved(now),
             _ => {} // a timer that outlived its phase
         }
     }
@@ -665,4 +776,9 @@ impl<R: Rng> Machine<R> {
             out.push(Action::State(view));
         }
     }
+}
+
+/// The wait before asking again after `empty` backfill pages in a row brought nothing.
+fn backfill_delay(empty: u32) -> Duration {
+    BACKFILL_RETRY_FIRST.saturating_mul(1 << empty.saturating_sub(1).min(16)).min(BACKFILL_RETRY_MAX)
 }

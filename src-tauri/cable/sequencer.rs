@@ -1,9 +1,15 @@
 //! Applying events in seq order exactly once: early events wait for their predecessors, replays
-//! are dropped, and a gap asks for a backfill.
+//! are dropped, a gap asks for a backfill, and a server that never fills its gaps cannot make it
+//! hold more than [`MAX_HELD`] events.
 
 use std::collections::BTreeMap;
 
 use pressroom_protocol::Event;
+
+/// Events held at most while they wait for a baseline or a gap to fill. The hub's backfill pages
+/// hold 1,000, so a healthy server stays far below; past it the held events are dropped and the
+/// caller resyncs from a snapshot, which covers them.
+pub const MAX_HELD: usize = 5_000;
 
 /// What to do with the events offered so far.
 #[derive(Debug, Default, PartialEq)]
@@ -14,6 +20,9 @@ pub struct Ready {
     pub gap_after: Option<u64>,
     /// An event came from another epoch: the baseline means nothing now; fetch a snapshot.
     pub epoch_changed: bool,
+    /// More than [`MAX_HELD`] events were held: all are dropped with the baseline; fetch a
+    /// snapshot.
+    pub overflowed: bool,
 }
 
 #[derive(Debug, Default)]
@@ -65,6 +74,7 @@ impl Sequencer {
                 ready.events.push(event);
             } else {
                 self.held_unordered.push(event);
+                self.check_overflow(&mut ready);
             }
             return ready;
         };
@@ -83,7 +93,17 @@ impl Sequencer {
             }
         }
         self.release(&mut ready);
+        self.check_overflow(&mut ready);
         ready
+    }
+
+    fn check_overflow(&mut self, ready: &mut Ready) {
+        if self.held.len() + self.held_unordered.len() > MAX_HELD {
+            tracing::warn!(held = MAX_HELD, "too many events out of order: dropping them for a snapshot");
+            self.reset();
+            ready.gap_after = None;
+            ready.overflowed = true;
+        }
     }
 
     /// Moves every held event that is next in line into `ready`, and notes a remaining gap.
@@ -150,6 +170,36 @@ mod tests {
         assert!(!sequencer.has_baseline());
         let ready = sequencer.set_baseline(Some("e2".into()), Some(0));
         assert_eq!(ready.events, [other], "the event from the new epoch applies after its snapshot");
+    }
+
+    #[test]
+    fn past_the_cap_the_held_events_go_and_a_snapshot_is_asked_for() {
+        let mut sequencer = Sequencer::default();
+        sequencer.set_baseline(Some("e1".into()), Some(1));
+        // Seq 2 never comes: everything after it waits.
+        for seq in 3..3 + MAX_HELD as u64 {
+            let ready = sequencer.offer(event(seq));
+            assert!(!ready.overflowed && ready.events.is_empty());
+        }
+        let ready = sequencer.offer(event(3 + MAX_HELD as u64));
+        assert!(ready.overflowed, "one more than the cap");
+        assert_eq!(ready.gap_after, None, "no backfill: the snapshot covers the gap");
+        assert!(!sequencer.has_baseline());
+        // After the snapshot, only what arrives from then on is held or applied.
+        let ready = sequencer.set_baseline(Some("e1".into()), Some(10_000));
+        assert!(ready.events.is_empty());
+        assert_eq!(seqs(&sequencer.offer(event(10_001))), [10_001]);
+    }
+
+    #[test]
+    fn events_without_seq_before_a_baseline_are_capped_too() {
+        let mut sequencer = Sequencer::default();
+        let plain = |id: usize| Event::new(EventKind::BookCreated, json!({"id": id}));
+        for id in 0..MAX_HELD {
+            assert!(!sequencer.offer(plain(id)).overflowed);
+        }
+        assert!(sequencer.offer(plain(MAX_HELD)).overflowed);
+        assert!(sequencer.set_baseline(None, None).events.is_empty(), "nothing is kept past the cap");
     }
 
     #[test]

@@ -5,13 +5,15 @@ use std::time::{Duration, Instant};
 
 use pressroom_protocol::cable::{channel_identifier, ANALYTICS_CHANNEL};
 use pressroom_protocol::{
-    ConnectionState, ConnectionView, Event, EventKind, EventsPage, Problem, ServerFrame, Snapshot, Totals,
+    ConnectionState, ConnectionView, Event, EventKind, EventsPage, Misbehaviour, Problem, ServerFrame,
+    Snapshot, Totals,
 };
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde_json::json;
 
-use super::machine::{CONFIRM_TIMEOUT, HANDSHAKE_TIMEOUT, STALE_AFTER};
+use super::machine::{CONFIRM_TIMEOUT, HANDSHAKE_TIMEOUT, MISBEHAVIOUR_SHOWN, STALE_AFTER};
+use super::sequencer::MAX_HELD;
 use super::{Action, FetchError, Input, Machine, Mode, Timer};
 
 const S: Duration = Duration::from_secs(1);
@@ -598,4 +600,151 @@ fn malformed_frames_are_skipped_without_dropping_the_link() {
     sim.frame(not_an_event);
     assert_eq!(sim.state(), ConnectionState::Live);
     assert_eq!(sim.dashboard.totals.job_orders, 10);
+}
+
+fn problem(sim: &Sim) -> Option<Problem> {
+    sim.view.as_ref().and_then(|v| v.problem.clone())
+}
+
+fn misbehaving(what: Misbehaviour) -> Option<Problem> {
+    Some(Problem::ServerMisbehaving { what })
+}
+
+/// Moves the clock by `by` with a ping every second, so the link never looks stale.
+fn alive_for(sim: &mut Sim, by: Duration) {
+    let until = sim.now + by;
+    while sim.now < until {
+        sim.frame(ServerFrame::Ping { message: 0 });
+        sim.advance(S.min(until - sim.now));
+    }
+}
+
+#[test]
+fn a_flood_of_early_events_is_dropped_for_a_snapshot_and_said_for_ten_seconds() {
+    let mut sim = live(30);
+    // Seq 11 never comes; everything after it would wait for ever.
+    for seq in 12..12 + MAX_HELD as u64 {
+        sim.frame(broadcast(&event(seq, "e1")));
+    }
+    assert_eq!(problem(&sim), None);
+    let actions = sim.frame(broadcast(&event(12 + MAX_HELD as u64, "e1")));
+    let limit = MAX_HELD as u64;
+    assert_eq!(problem(&sim), misbehaving(Misbehaviour::TooManyEarlyEvents { limit }));
+    assert!(actions.iter().any(|a| matches!(a, Action::FetchSnapshot { .. })), "resync from a snapshot");
+    let request = sim.last_request();
+    sim.feed(Input::Snapshot { request, result: Ok(snapshot("e1", 20, 20)) });
+    assert_eq!(sim.state(), ConnectionState::Live);
+    assert_eq!(sim.dashboard.totals.job_orders, 20, "nothing of the flood was applied");
+    alive_for(&mut sim, MISBEHAVIOUR_SHOWN - Duration::from_millis(1));
+    assert_eq!(sim.state(), ConnectionState::Live);
+    assert!(problem(&sim).is_some(), "still said just before ten seconds");
+    alive_for(&mut sim, Duration::from_millis(1));
+    assert_eq!(problem(&sim), None, "gone once the server has behaved for ten seconds");
+}
+
+#[test]
+fn backfill_pages_that_claim_more_but_bring_nothing_are_asked_for_ever_less_often() {
+    let mut sim = live(31);
+    sim.feed(Input::SocketClosed);
+    sim.feed(Input::ReconnectNow);
+    let start = sim.now - sim.start;
+    sim.connect();
+    let empty = EventsPage { epoch: "e1".into(), head_seq: 20, has_more: true, events: vec![] };
+    let fetches = |sim: &Sim| sim.times_of(|a| matches!(a, Action::FetchEvents { .. }));
+    for round in 0..7 {
+        let request = sim.last_request();
+        sim.feed(Input::Events { request, result: Ok(empty.clone()) });
+        assert_eq!(problem(&sim), misbehaving(Misbehaviour::EmptyBackfillPage));
+        assert_ne!(sim.state(), ConnectionState::Live, "not caught up");
+        let asked = fetches(&sim).len();
+        if round == 0 {
+            // A live event behind a gap does not jump the wait.
+            sim.frame(broadcast(&event(25, "e1")));
+            assert_eq!(fetches(&sim).len(), asked);
+        }
+        while fetches(&sim).len() == asked {
+            alive_for(&mut sim, S);
+        }
+    }
+    let asked: Vec<u64> = fetches(&sim).into_iter().map(|t| (t - start).as_secs()).collect();
+    // Each answered at once; then asked again 1, 2, 4, 8, 16, 30, 30 s later.
+    assert_eq!(asked, [0, 1, 3, 7, 15, 31, 61, 91]);
+    let request = sim.last_request();
+    let page = EventsPage {
+        epoch: "e1".into(),
+        head_seq: 25,
+        has_more: false,
+        events: (11..=24).map(|seq| event(seq, "e1")).collect(),
+    };
+    sim.feed(Input::Events { request, result: Ok(page) });
+    assert_eq!(sim.state(), ConnectionState::Live);
+    assert_eq!(sim.dashboard.totals.job_orders, 25);
+}
+
+#[test]
+fn an_oversized_body_or_message_is_said_and_retried() {
+    let mut sim = Sim::new(Mode { auto_refresh: false, ..Mode::default() }, 32);
+    sim.feed(Input::Start);
+    sim.connect();
+    let request = sim.last_request();
+    let limit_bytes = 4 << 20;
+    sim.feed(Input::Snapshot { request, result: Err(FetchError::TooLarge { limit_bytes }) });
+    assert_eq!(problem(&sim), misbehaving(Misbehaviour::BodyTooLarge { limit_bytes }));
+    assert!(matches!(sim.state(), ConnectionState::Reconnecting { attempt: 1, .. }), "{:?}", sim.state());
+    assert_eq!(sim.dashboard.totals.job_orders, 0);
+
+    sim.advance(Duration::from_secs(2));
+    sim.connect();
+    sim.feed(Input::Misbehaved(Misbehaviour::MessageTooLarge { limit_bytes: 1 << 20 }));
+    sim.feed(Input::SocketClosed);
+    assert_eq!(problem(&sim), misbehaving(Misbehaviour::MessageTooLarge { limit_bytes: 1 << 20 }));
+    assert!(matches!(sim.state(), ConnectionState::Reconnecting { attempt: 2, .. }));
+
+    sim.advance(Duration::from_secs(4));
+    sim.connect_with(snapshot("e1", 3, 3));
+    assert_eq!(sim.state(), ConnectionState::Live);
+    alive_for(&mut sim, MISBEHAVIOUR_SHOWN);
+    assert_eq!(problem(&sim), None, "recovered");
+}
+
+#[test]
+fn a_backfill_whose_head_went_back_resyncs_from_the_snapshot() {
+    let mut sim = live(33);
+    sim.frame(broadcast(&event(11, "e1")));
+    sim.frame(broadcast(&event(12, "e1")));
+    sim.feed(Input::SocketClosed);
+    sim.feed(Input::ReconnectNow);
+    sim.connect();
+    // The hub came back from a backup taken at seq 10: same epoch, lower head.
+    let request = sim.last_request();
+    let page = EventsPage { epoch: "e1".into(), head_seq: 10, has_more: false, events: vec![] };
+    let actions = sim.feed(Input::Events { request, result: Ok(page) });
+    assert!(actions.iter().any(|a| matches!(a, Action::FetchSnapshot { .. })), "resync from a snapshot");
+    assert_ne!(sim.state(), ConnectionState::Live);
+    let request = sim.last_request();
+    sim.feed(Input::Snapshot { request, result: Ok(snapshot("e1", 10, 10)) });
+    assert_eq!(sim.state(), ConnectionState::Live);
+    // New writes on the restored hub reuse seqs 11 and 12: they count.
+    sim.frame(broadcast(&event(11, "e1")));
+    sim.frame(broadcast(&event(12, "e1")));
+    sim.frame(broadcast(&event(13, "e1")));
+    assert_eq!(sim.dashboard.totals.job_orders, 13);
+    assert_eq!(sim.dashboard.seq, Some(13));
+}
+
+#[test]
+fn a_refreshed_snapshot_whose_seq_went_back_is_taken() {
+    let mode = Mode { realtime: false, auto_refresh: true, refresh_interval: Duration::from_secs(10) };
+    let mut sim = Sim::new(mode, 34);
+    sim.feed(Input::Start);
+    let request = sim.last_request();
+    sim.feed(Input::Snapshot { request, result: Ok(snapshot("e1", 12, 12)) });
+    sim.advance(Duration::from_secs(10));
+    let request = sim.last_request();
+    sim.feed(Input::Snapshot { request, result: Ok(snapshot("e1", 10, 10)) });
+    assert_eq!(sim.dashboard.totals.job_orders, 10, "the restored hub's numbers");
+    sim.advance(Duration::from_secs(10));
+    let request = sim.last_request();
+    sim.feed(Input::Snapshot { request, result: Ok(snapshot("e1", 11, 11)) });
+    assert_eq!(sim.dashboard.totals.job_orders, 11, "and what is written after");
 }

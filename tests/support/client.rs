@@ -12,17 +12,22 @@ use pressroom_lib::presenter::Observer;
 use pressroom_lib::state::SharedDashboard;
 use pressroom_lib::Endpoints;
 use pressroom_protocol::cable::ANALYTICS_CHANNEL;
-use pressroom_protocol::{ConnectionState, ConnectionView, Frame, Snapshot};
+use pressroom_protocol::{ConnectionState, ConnectionView, Frame, Problem, Snapshot};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 struct Recorder {
     states: watch::Sender<ConnectionView>,
     frames: watch::Sender<u64>,
+    /// The latest problem shown, kept after the view moves on.
+    problems: watch::Sender<Option<Problem>>,
 }
 
 impl Outlet for Recorder {
     fn connection(&self, view: &ConnectionView) {
+        if view.problem.is_some() {
+            self.problems.send_replace(view.problem.clone());
+        }
         self.states.send_replace(view.clone());
     }
 
@@ -47,6 +52,7 @@ pub struct Client {
     pub handle: DriverHandle,
     states: watch::Receiver<ConnectionView>,
     frames: watch::Receiver<u64>,
+    problems: watch::Receiver<Option<Problem>>,
     stop: CancellationToken,
 }
 
@@ -65,15 +71,16 @@ impl Client {
         };
         let (states_tx, states) = watch::channel(ConnectionView::new(ConnectionState::Connecting));
         let (frames_tx, frames) = watch::channel(0);
+        let (problems_tx, problems) = watch::channel(None);
         let dashboard = SharedDashboard::default();
-        let recorder = Recorder { states: states_tx, frames: frames_tx };
+        let recorder = Recorder { states: states_tx, frames: frames_tx, problems: problems_tx };
         let stop = CancellationToken::new();
         let (handle, commands) = DriverHandle::channel();
         let presentation =
             Presentation { frame_window: DEFAULT_WINDOW, notifications: Prefs::default(), restored: None };
         let driver = Driver::new(target, mode, presentation, dashboard.clone(), recorder, notices);
         tokio::spawn(driver.run(commands, stop.clone()));
-        Client { dashboard, handle, states, frames, stop }
+        Client { dashboard, handle, states, frames, problems, stop }
     }
 
     pub fn view(&self) -> ConnectionView {
@@ -84,6 +91,15 @@ impl Client {
     pub async fn wait_state(&mut self, what: &str, within: Duration, done: impl Fn(&ConnectionView) -> bool) {
         let reached = tokio::time::timeout(within, self.states.wait_for(|view| done(view))).await.is_ok();
         assert!(reached, "never {what} within {within:?}; last {:?}", self.view());
+    }
+
+    /// Waits until a problem satisfying `done` has been shown (it may be gone again by then);
+    /// panics after `within`.
+    pub async fn wait_problem(&mut self, what: &str, within: Duration, done: impl Fn(&Problem) -> bool) {
+        let shown = tokio::time::timeout(within, self.problems.wait_for(|p| p.as_ref().is_some_and(&done)))
+            .await
+            .is_ok();
+        assert!(shown, "never showed {what} within {within:?}; last problem {:?}", *self.problems.borrow());
     }
 
     pub async fn wait_live(&mut self, within: Duration) {

@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod desktop;
+pub mod hostile;
 pub mod proxy;
 #[path = "../../hub/tests/common/rails.rs"]
 pub mod rails;

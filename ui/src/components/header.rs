@@ -41,7 +41,8 @@ pub fn Header(props: &HeaderProps) -> Html {
             Some(format!("real-time off, refreshing every {interval_s} s"))
         }
         ConnectionState::Manual => Some("real-time and auto-refresh off".to_owned()),
-        ConnectionState::Offline { .. } if view.is_some_and(|v| v.problem.is_some()) => {
+        // Stopped (no retry due) for a reason below; a misbehaving server is retried.
+        ConnectionState::Offline { retry_in_ms: None, .. } if view.is_some_and(|v| v.problem.is_some()) => {
             Some("stopped — see below".to_owned())
         }
         ConnectionState::Offline { retry_in_ms: Some(retry_in_ms), .. } => {
