@@ -16,13 +16,7 @@ use support::{AppWindow, TestHub};
 async fn live_with_orders(hub: &TestHub, data_dir: &Path, orders: u64) -> (AppWindow, i32) {
     let window = AppWindow::launch_in(data_dir, &[("PRESSROOM_HUB_URL", &hub.hub.cable_url())]).await;
     window.wait_for("connection", "Live", |t| t == "Live").await;
-    for n in 0..orders {
-        hub.post(
-            "/api/job_orders",
-            json!({"customer": format!("c{n}"), "quantity": 1, "book_title": "Dune"}),
-        )
-        .await;
-    }
+    support::post_job_orders(hub, orders).await;
     window.wait_total("job_orders", orders).await;
     let pid = desktop::app_pid(data_dir).await;
     (window, pid)
@@ -54,13 +48,7 @@ async fn a_launch_while_the_last_one_still_saves_waits_for_it_and_shows_its_view
     // A slow disk: the saves of what comes next wait on the cache's write lock, still while
     // the app exits.
     let writes = desktop::hold_cache_writes(data_dir.path()).await;
-    for n in 0..3 {
-        hub.post(
-            "/api/job_orders",
-            json!({"customer": format!("c{n}"), "quantity": 1, "book_title": "Dune"}),
-        )
-        .await;
-    }
+    support::post_job_orders(&hub, 3).await;
     window.wait_total("job_orders", 3).await;
     let x_window = desktop::x_window(pid).await;
     desktop::close_window(&x_window);
@@ -184,48 +172,25 @@ async fn the_window_comes_back_where_it_was_left() {
 #[tokio::test]
 async fn closing_hides_to_the_tray_where_one_is_shown_and_events_still_count() {
     let _turn = desktop::one_at_a_time().await;
-    desktop::window_manager();
-    // A private session bus with a stand-in StatusNotifier watcher: a tray is shown here.
-    let bus = desktop::PrivateBus::start();
-    let _watcher = zbus::connection::Builder::address(bus.address.as_str())
-        .and_then(|b| b.name("org.kde.StatusNotifierWatcher"))
-        .expect("the private bus")
-        .build()
-        .await
-        .expect("the stand-in watcher owns its name");
     let hub = TestHub::start().await;
-    let data_dir = tempfile::tempdir().unwrap();
-    let window = AppWindow::launch_in(
-        data_dir.path(),
-        &[("PRESSROOM_HUB_URL", &hub.hub.cable_url()), ("DBUS_SESSION_BUS_ADDRESS", &bus.address)],
-    )
-    .await;
-    window.wait_for("connection", "Live", |t| t == "Live").await;
-    let pid = desktop::app_pid(data_dir.path()).await;
-    let x_window = desktop::x_window(pid).await;
-    desktop::close_window(&x_window);
-    desktop::wait_mapped(&x_window, false).await;
-    assert_eq!(desktop::app_pids(data_dir.path()), [pid], "closed to the tray, still running");
+    let app = desktop::closed_to_tray(&hub).await;
+    let dir = app.data_dir.path();
+    assert_eq!(desktop::app_pids(dir), [app.pid], "closed to the tray, still running");
     hub.post("/api/job_orders", json!({"customer": "While hidden", "quantity": 1, "book_title": "Dune"}))
         .await;
     let deadline = std::time::Instant::now() + support::PROMPTLY;
-    while cached_job_orders(data_dir.path()).await != Some(1) {
+    while cached_job_orders(dir).await != Some(1) {
         assert!(std::time::Instant::now() < deadline, "events are applied and cached while hidden");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     // Launching again shows the window, and its catch-up frame brings the exact state.
-    let second = std::process::Command::new(env!("CARGO_BIN_EXE_pressroom"))
-        .env("PRESSROOM_DATA_DIR", data_dir.path())
-        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
-        .status()
-        .unwrap();
-    assert!(second.success());
-    desktop::wait_mapped(&x_window, true).await;
-    window.wait_total("job_orders", 1).await;
-    desktop::signal(pid, Signal::SIGTERM);
-    desktop::wait_exit(pid).await;
-    assert_eq!(cached_job_orders(data_dir.path()).await, Some(1));
-    drop(window);
+    desktop::launch_again(dir, &app.bus);
+    desktop::wait_mapped(&app.x_window, true).await;
+    app.window.wait_total("job_orders", 1).await;
+    desktop::signal(app.pid, Signal::SIGTERM);
+    desktop::wait_exit(app.pid).await;
+    assert_eq!(cached_job_orders(dir).await, Some(1));
+    drop(app);
     hub.stop().await;
 }
 

@@ -24,13 +24,7 @@ async fn a_launch_without_the_hub_shows_the_cached_view() {
     let data_dir = tempfile::tempdir().unwrap();
     let window = AppWindow::launch_in(data_dir.path(), &[("PRESSROOM_HUB_URL", &cable_url)]).await;
     window.wait_for("connection", "Live", |t| t == "Live").await;
-    for n in 0..3 {
-        hub.post(
-            "/api/job_orders",
-            json!({"customer": format!("c{n}"), "quantity": 1, "book_title": "Dune"}),
-        )
-        .await;
-    }
+    support::post_job_orders(&hub, 3).await;
     window.wait_total("job_orders", 3).await;
     // The cache is written once changes settle (about a second): wait for it, then quit.
     let deadline = Instant::now() + PROMPTLY;

@@ -142,15 +142,7 @@ async fn cpu_of_the_window_by_load() {
         }
         wait_exact(&window, &hub).await;
 
-        let spent: Vec<(String, u64)> = after
-            .iter()
-            .map(|(name, ticks)| {
-                let was = before.iter().find(|(n, _)| n == name).map_or(0, |(_, t)| *t);
-                (name.clone(), ticks - was)
-            })
-            .collect();
-        let total: u64 = spent.iter().map(|(_, t)| t).sum();
-        let parts: Vec<String> = spent.iter().map(|(name, t)| format!("{name} {:.1}", percent(*t))).collect();
+        let (total, parts) = spent(&before, &after);
         let load = if rate > 0.0 { format!("{rate} events/s") } else { "idle".to_owned() };
         let updates = counted["updates"].as_f64().unwrap() / MEASURED.as_secs_f64();
         let animations =
@@ -170,60 +162,38 @@ fn percent(ticks: u64) -> f64 {
     ticks as f64 / TICKS / MEASURED.as_secs_f64() * 100.0
 }
 
+/// The ticks spent between two readings in all, and per process name as "name 12.3" (percent).
+fn spent(before: &[(String, u64)], after: &[(String, u64)]) -> (u64, Vec<String>) {
+    let spent: Vec<(&String, u64)> = after
+        .iter()
+        .map(|(name, ticks)| (name, ticks - before.iter().find(|(n, _)| n == name).map_or(0, |(_, t)| *t)))
+        .collect();
+    let parts = spent.iter().map(|(name, t)| format!("{name} {:.1}", percent(*t))).collect();
+    (spent.iter().map(|(_, t)| t).sum(), parts)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: run by scripts/bench-ui, record the numbers in docs/ui.md"]
 async fn cpu_while_hidden_in_the_tray() {
     let _turn = support::desktop::one_at_a_time().await;
-    support::desktop::window_manager();
-    // A tray is shown on this bus (a stand-in StatusNotifier watcher), so closing hides.
-    let bus = support::desktop::PrivateBus::start();
-    let _watcher = zbus::connection::Builder::address(bus.address.as_str())
-        .and_then(|b| b.name("org.kde.StatusNotifierWatcher"))
-        .unwrap()
-        .build()
-        .await
-        .unwrap();
     let hub = TestHub::start().await;
-    let data_dir = tempfile::tempdir().unwrap();
-    let window = AppWindow::launch_in(
-        data_dir.path(),
-        &[("PRESSROOM_HUB_URL", &hub.hub.cable_url()), ("DBUS_SESSION_BUS_ADDRESS", &bus.address)],
-    )
-    .await;
-    window.wait_for("connection", "Live", |t| t == "Live").await;
-    let pid = support::desktop::app_pid(data_dir.path()).await;
-    let x_window = support::desktop::x_window(pid).await;
-    support::desktop::close_window(&x_window);
-    support::desktop::wait_mapped(&x_window, false).await;
-
+    let app = support::desktop::closed_to_tray(&hub).await;
     let rate = 20.0;
     let flood = CancellationToken::new();
     let generator = tokio::spawn(pressroom_hub::demo::run(hub.hub.domain.clone(), rate, flood.clone()));
     tokio::time::sleep(Duration::from_secs(3)).await; // settling into the load
-    let driver = window.driver_pid();
+    let driver = app.window.driver_pid();
     let before = ticks_by_name(driver);
     tokio::time::sleep(MEASURED).await;
     let after = ticks_by_name(driver);
     flood.cancel();
     generator.await.unwrap();
-    let spent: Vec<(String, u64)> = after
-        .iter()
-        .map(|(name, ticks)| {
-            (name.clone(), ticks - before.iter().find(|(n, _)| n == name).map_or(0, |(_, t)| *t))
-        })
-        .collect();
-    let total: u64 = spent.iter().map(|(_, t)| t).sum();
-    let parts: Vec<String> = spent.iter().map(|(name, t)| format!("{name} {:.1}", percent(*t))).collect();
+    let (total, parts) = spent(&before, &after);
 
     // Shown again by a second launch: one catch-up frame brings the exact state.
-    let second = std::process::Command::new(env!("CARGO_BIN_EXE_pressroom"))
-        .env("PRESSROOM_DATA_DIR", data_dir.path())
-        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
-        .status()
-        .unwrap();
-    assert!(second.success());
-    support::desktop::wait_mapped(&x_window, true).await;
-    wait_exact(&window, &hub).await;
+    support::desktop::launch_again(app.data_dir.path(), &app.bus);
+    support::desktop::wait_mapped(&app.x_window, true).await;
+    wait_exact(&app.window, &hub).await;
     println!("| load | app + webview, % of a core | of which | totals once shown |");
     println!("|---|---|---|---|");
     println!(
@@ -231,6 +201,6 @@ async fn cpu_while_hidden_in_the_tray() {
         percent(total),
         parts.join(", ")
     );
-    window.close().await;
+    app.window.close().await;
     hub.stop().await;
 }

@@ -140,6 +140,56 @@ pub async fn cached_job_orders(data_dir: &Path) -> Option<u64> {
     body["snapshot"]["totals"]["job_orders"].as_u64()
 }
 
+/// A stand-in StatusNotifier watcher on `bus`: a tray is shown there, so closing hides to it.
+pub async fn tray_watcher(bus: &PrivateBus) -> zbus::Connection {
+    zbus::connection::Builder::address(bus.address.as_str())
+        .and_then(|b| b.name("org.kde.StatusNotifierWatcher"))
+        .expect("the private bus")
+        .build()
+        .await
+        .expect("the stand-in watcher owns its name")
+}
+
+/// The app Live on a hub, on a private bus where a tray is shown, its window closed to the tray.
+/// Fields drop in order: the app before the bus it uses.
+pub struct InTray {
+    pub window: super::AppWindow,
+    pub pid: i32,
+    pub x_window: String,
+    _watcher: zbus::Connection,
+    pub bus: PrivateBus,
+    pub data_dir: tempfile::TempDir,
+}
+
+pub async fn closed_to_tray(hub: &super::TestHub) -> InTray {
+    window_manager();
+    let bus = PrivateBus::start();
+    let watcher = tray_watcher(&bus).await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let window = super::AppWindow::launch_in(
+        data_dir.path(),
+        &[("PRESSROOM_HUB_URL", &hub.hub.cable_url()), ("DBUS_SESSION_BUS_ADDRESS", &bus.address)],
+    )
+    .await;
+    window.wait_for("connection", "Live", |t| t == "Live").await;
+    let pid = app_pid(data_dir.path()).await;
+    let x_window = x_window(pid).await;
+    close_window(&x_window);
+    wait_mapped(&x_window, false).await;
+    InTray { window, pid, x_window, _watcher: watcher, bus, data_dir }
+}
+
+/// Launches the app again with `data_dir` on `bus`: it hands over to the running one (which
+/// shows its window) and exits 0.
+pub fn launch_again(data_dir: &Path, bus: &PrivateBus) {
+    let second = Command::new(env!("CARGO_BIN_EXE_pressroom"))
+        .env("PRESSROOM_DATA_DIR", data_dir)
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+        .status()
+        .expect("the app binary runs");
+    assert!(second.success(), "the second launch exits 0: {second:?}");
+}
+
 /// Holds the cache's write lock, as a slow disk would keep the app's save from finishing;
 /// `release` lets the waiting save go through.
 pub struct CacheWrites(sqlx::SqliteConnection);

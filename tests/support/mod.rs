@@ -209,6 +209,17 @@ fn watchdog(driver: u32) -> mpsc::Sender<()> {
     disarm
 }
 
+/// Posts `count` job orders (customers c0, c1, …) to `hub`.
+pub async fn post_job_orders(hub: &TestHub, count: u64) {
+    for n in 0..count {
+        hub.post(
+            "/api/job_orders",
+            json!({"customer": format!("c{n}"), "quantity": 1, "book_title": "Dune"}),
+        )
+        .await;
+    }
+}
+
 fn wait_for_port(addr: SocketAddr) {
     let deadline = Instant::now() + PROMPTLY;
     while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
