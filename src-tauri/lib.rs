@@ -66,7 +66,7 @@ pub fn run() {
                 if !credentials.in_store() {
                     notes.add(notes::NO_CREDENTIAL_STORE);
                 }
-                let settings = launch_settings(&handle, &credentials);
+                let settings = launch_settings(&handle, &credentials, &notes);
                 app.manage(credentials);
                 tracing::info!(hub = %settings.hub_url, "starting");
                 let dashboard = SharedDashboard::default();
@@ -232,7 +232,11 @@ fn single_instance<R: tauri::Runtime>(
 /// Stored settings with the stored token and the launch env applied. A token an older settings
 /// file holds moves into the credential store first. Invalid values are reported and replaced by
 /// the defaults, so the app always starts.
-fn launch_settings(app: &tauri::AppHandle, credentials: &credentials::Credentials) -> Settings {
+fn launch_settings(
+    app: &tauri::AppHandle,
+    credentials: &credentials::Credentials,
+    notes: &notes::Notes,
+) -> Settings {
     let mut stored = settings::load(app).unwrap_or_else(|error| {
         tracing::error!(%error, "could not read the settings store; using defaults");
         None
@@ -251,13 +255,15 @@ fn launch_settings(app: &tauri::AppHandle, credentials: &credentials::Credential
     });
     let env = EnvOverrides::from_env();
     let stored = Settings { token, ..stored.unwrap_or_default() };
-    Settings::at_launch(Some(stored.clone()), &env)
-        .or_else(|error| {
-            tracing::error!(%error, "invalid launch settings; trying the environment's on the defaults");
-            Settings::at_launch(Some(Settings { token: stored.token.clone(), ..Settings::default() }), &env)
-        })
-        .unwrap_or_else(|error| {
-            tracing::error!(%error, "invalid launch environment; using the defaults");
-            Settings::default()
-        })
+    let first = match Settings::at_launch(Some(stored.clone()), &env) {
+        Ok(settings) => return settings,
+        Err(error) => error,
+    };
+    tracing::error!(error = %first, "invalid launch settings");
+    notes.add(&notes::refused_at_launch(&first));
+    // Next best: what is stored without the environment, then the environment on the defaults.
+    let defaults = Settings { token: stored.token.clone(), ..Settings::default() };
+    Settings::at_launch(Some(stored), &EnvOverrides::default())
+        .or_else(|_| Settings::at_launch(Some(defaults), &env))
+        .unwrap_or_default()
 }

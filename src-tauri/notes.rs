@@ -22,3 +22,14 @@ pub const NO_NOTIFICATION_SERVICE: &str =
     "No notification service is running on this desktop: new job orders and failed exports are not announced.";
 pub const NO_TRAY: &str = "No system tray on this desktop: closing the window quits Pressroom.";
 pub const NO_CREDENTIAL_STORE: &str = "No credential store answers on this desktop: the hub token is kept in an owner-only file in the data dir.";
+
+/// Why the launch settings (the environment's, on the stored ones) were not all used.
+pub fn refused_at_launch(error: &crate::Error) -> String {
+    let why = match error {
+        crate::Error::InvalidSettings(fields) => {
+            fields.iter().map(|(field, message)| format!("{field} {message}")).collect::<Vec<_>>().join("; ")
+        }
+        other => other.to_string(),
+    };
+    format!("The launch settings were refused ({why}): the stored settings (or the defaults) are in use.")
+}

@@ -139,3 +139,25 @@ async fn without_a_credential_store_the_token_is_an_owner_only_file_and_noted() 
     }
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn a_launch_that_would_send_the_token_in_clear_text_elsewhere_says_so_and_does_not() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let window = AppWindow::launch_in(
+        data_dir.path(),
+        &[("PRESSROOM_HUB_URL", "ws://hub.example/cable"), ("PRESSROOM_TOKEN", TOKEN)],
+    )
+    .await;
+    let view = window.invoke("settings", json!({})).await.unwrap();
+    assert!(
+        view["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("hub_url would send the token unencrypted to hub.example")),
+        "{view}"
+    );
+    assert_ne!(view["hub_url"], "ws://hub.example/cable", "not used: {view}");
+    assert!(!view.to_string().contains(TOKEN));
+    window.close().await;
+}
