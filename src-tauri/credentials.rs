@@ -22,36 +22,36 @@ enum Place {
 }
 
 impl Credentials {
-    /// The credential store if it answers, else the fallback file in `data_dir`. A token left in
-    /// the file by a session without a store moves into the store.
-    pub fn open(account: &str, data_dir: Option<&Path>) -> Credentials {
+    /// The credential store if it answers, else the fallback file in `data_dir`, with the token
+    /// kept there (read once: the probe is the read). A token left in the file by a session
+    /// without a store moves into the store.
+    pub fn open(account: &str, data_dir: Option<&Path>) -> (Credentials, Result<Option<String>>) {
         let fallback = data_dir.map(|dir| dir.join(FALLBACK_FILE));
-        let entry = keyring::Entry::new(SERVICE, account).and_then(|entry| match entry.get_password() {
-            Ok(_) | Err(keyring::Error::NoEntry) => Ok(entry),
+        let probed = keyring::Entry::new(SERVICE, account).and_then(|entry| match entry.get_password() {
+            Ok(token) => Ok((entry, Some(token))),
+            Err(keyring::Error::NoEntry) => Ok((entry, None)),
             Err(error) => Err(error),
         });
-        match entry {
-            Ok(entry) => {
-                let credentials = Credentials { place: Place::Store(entry) };
-                let left = fallback.as_deref().and_then(|file| Some((file, read_file(file).ok()??)));
-                if let Some((file, token)) = left {
-                    match credentials.set_token(Some(&token)) {
-                        Ok(()) => {
-                            let _ = std::fs::remove_file(file);
-                            tracing::info!("moved the token from its file into the credential store");
-                        }
-                        Err(error) => {
-                            tracing::warn!(%error, "could not move the token into the credential store")
-                        }
-                    }
-                }
-                credentials
-            }
+        let (entry, stored) = match probed {
+            Ok(probed) => probed,
             Err(error) => {
                 tracing::warn!(%error, "no credential store: the token is kept in an owner-only file");
-                Credentials { place: Place::File(fallback) }
+                let credentials = Credentials { place: Place::File(fallback.clone()) };
+                let token = fallback.as_deref().map_or(Ok(None), read_file);
+                return (credentials, token);
             }
+        };
+        let credentials = Credentials { place: Place::Store(entry) };
+        let left = fallback.as_deref().and_then(|file| Some((file, read_file(file).ok()??)));
+        let Some((file, token)) = left else { return (credentials, Ok(stored)) };
+        match credentials.set_token(Some(&token)) {
+            Ok(()) => {
+                let _ = std::fs::remove_file(file);
+                tracing::info!("moved the token from its file into the credential store");
+            }
+            Err(error) => tracing::warn!(%error, "could not move the token into the credential store"),
         }
+        (credentials, Ok(Some(token)))
     }
 
     #[cfg(test)]
@@ -63,7 +63,8 @@ impl Credentials {
         matches!(self.place, Place::Store(_))
     }
 
-    pub fn token(&self) -> Result<Option<String>> {
+    #[cfg(test)]
+    fn token(&self) -> Result<Option<String>> {
         match &self.place {
             Place::Store(entry) => match entry.get_password() {
                 Ok(token) => Ok(Some(token)),

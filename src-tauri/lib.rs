@@ -57,7 +57,7 @@ pub fn run() {
                     }
                 }
                 let identifier = &handle.config().identifier;
-                let credentials = match data_dir.as_deref() {
+                let (credentials, token) = match data_dir.as_deref() {
                     Ok(dir) => {
                         credentials::Credentials::open(&profile::instance_id(identifier, dir), Some(dir))
                     }
@@ -66,7 +66,7 @@ pub fn run() {
                 if !credentials.in_store() {
                     notes.add(notes::NO_CREDENTIAL_STORE);
                 }
-                let settings = launch_settings(&handle, &credentials, &notes);
+                let settings = launch_settings(&handle, &credentials, token, &notes);
                 app.manage(credentials);
                 tracing::info!(hub = %settings.hub_url, "starting");
                 let dashboard = SharedDashboard::default();
@@ -235,24 +235,26 @@ fn single_instance<R: tauri::Runtime>(
 fn launch_settings(
     app: &tauri::AppHandle,
     credentials: &credentials::Credentials,
+    token: Result<Option<String>>,
     notes: &notes::Notes,
 ) -> Settings {
     let mut stored = settings::load(app).unwrap_or_else(|error| {
         tracing::error!(%error, "could not read the settings store; using defaults");
         None
     });
+    let mut token = token.unwrap_or_else(|error| {
+        tracing::error!(%error, "could not read the kept token");
+        None
+    });
     if let Some(stored) = &mut stored {
-        if let Some(token) = stored.take_stored_token() {
-            match credentials.set_token(Some(&token)).and_then(|()| settings::save(app, stored)) {
+        if let Some(old) = stored.take_stored_token() {
+            match credentials.set_token(Some(&old)).and_then(|()| settings::save(app, stored)) {
                 Ok(()) => tracing::info!("moved the token out of the settings file"),
                 Err(error) => tracing::error!(%error, "could not move the token out of the settings file"),
             }
+            token = Some(old);
         }
     }
-    let token = credentials.token().unwrap_or_else(|error| {
-        tracing::error!(%error, "could not read the token from the credential store");
-        None
-    });
     let env = EnvOverrides::from_env();
     let stored = Settings { token, ..stored.unwrap_or_default() };
     let first = match Settings::at_launch(Some(stored.clone()), &env) {
