@@ -89,7 +89,7 @@ fn empty_note(count: u64, none: &'static str) -> &'static str {
 /// How long an export has run, at a step of a minute.
 fn running_for(ms: f64) -> String {
     match (ms.max(0.0) / 60_000.0) as u64 {
-        0 => "under a minute".to_owned(),
+        0 => "< 1 min".to_owned(),
         minutes => format!("{minutes} min"),
     }
 }
@@ -174,8 +174,8 @@ mod tests {
 
     #[test]
     fn running_time_reads_in_whole_minutes() {
-        assert_eq!(running_for(-500.0), "under a minute", "a clock a little behind");
-        assert_eq!(running_for(59_999.0), "under a minute");
+        assert_eq!(running_for(-500.0), "< 1 min", "a clock a little behind");
+        assert_eq!(running_for(59_999.0), "< 1 min");
         assert_eq!(running_for(60_000.0), "1 min");
         assert_eq!(running_for(61.0 * 60_000.0), "61 min");
     }
