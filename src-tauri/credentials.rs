@@ -27,11 +27,8 @@ impl Credentials {
     /// without a store moves into the store.
     pub fn open(account: &str, data_dir: Option<&Path>) -> (Credentials, Result<Option<String>>) {
         let fallback = data_dir.map(|dir| dir.join(FALLBACK_FILE));
-        let probed = keyring::Entry::new(SERVICE, account).and_then(|entry| match entry.get_password() {
-            Ok(token) => Ok((entry, Some(token))),
-            Err(keyring::Error::NoEntry) => Ok((entry, None)),
-            Err(error) => Err(error),
-        });
+        let probed = keyring::Entry::new(SERVICE, account)
+            .and_then(|entry| read_entry(&entry).map(|stored| (entry, stored)));
         let (entry, stored) = match probed {
             Ok(probed) => probed,
             Err(error) => {
@@ -66,11 +63,7 @@ impl Credentials {
     #[cfg(test)]
     fn token(&self) -> Result<Option<String>> {
         match &self.place {
-            Place::Store(entry) => match entry.get_password() {
-                Ok(token) => Ok(Some(token)),
-                Err(keyring::Error::NoEntry) => Ok(None),
-                Err(error) => Err(error.into()),
-            },
+            Place::Store(entry) => Ok(read_entry(entry)?),
             Place::File(Some(path)) => read_file(path),
             Place::File(None) => Ok(None),
         }
@@ -97,6 +90,15 @@ impl Credentials {
             (Place::File(None), None) => {}
         }
         Ok(())
+    }
+}
+
+/// The entry's token; `None` when the store has no entry for it.
+fn read_entry(entry: &keyring::Entry) -> keyring::Result<Option<String>> {
+    match entry.get_password() {
+        Ok(token) => Ok(Some(token)),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(error) => Err(error),
     }
 }
 
