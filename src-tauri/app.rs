@@ -3,14 +3,14 @@
 
 use std::sync::mpsc;
 
+use pressroom_client::notifier::Notice;
+use pressroom_client::{Observer, Outlet};
+use pressroom_protocol::view::{CONNECTION_EVENT, FRAME_EVENT};
 use pressroom_protocol::{ConnectionView, Frame};
-use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 use tokio::sync::watch;
 
-use crate::events::Outlet;
 use crate::notes::{Notes, NO_NOTIFICATION_SERVICE};
-use crate::notifier::Notice;
-use crate::presenter::Observer;
 use crate::tray::TrayStatus;
 
 /// Emits to every window, and keeps the tray's state line current.
@@ -21,14 +21,18 @@ pub struct AppOutlet<R: Runtime> {
 
 impl<R: Runtime> Outlet for AppOutlet<R> {
     fn connection(&self, view: &ConnectionView) {
-        self.app.connection(view);
+        if let Err(error) = self.app.emit(CONNECTION_EVENT, view) {
+            tracing::warn!(%error, "could not emit the connection state");
+        }
         if let Some(tray) = &self.tray {
             tray.connection(view);
         }
     }
 
     fn frame(&self, frame: &Frame) {
-        self.app.frame(frame);
+        if let Err(error) = self.app.emit(FRAME_EVENT, frame) {
+            tracing::warn!(%error, "could not emit a frame");
+        }
     }
 }
 

@@ -2,6 +2,9 @@
 
 use std::sync::Mutex;
 
+use pressroom_client::driver::{Command, DriverHandle};
+use pressroom_client::settings::Settings;
+use pressroom_client::state::SharedDashboard;
 use pressroom_protocol::settings::{SettingsPatch, SettingsView, SETTINGS_EVENT};
 use pressroom_protocol::DashboardView;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
@@ -9,11 +12,9 @@ use tauri_plugin_autostart::ManagerExt as _;
 use tauri_plugin_opener::OpenerExt as _;
 
 use crate::credentials::Credentials;
-use crate::driver::{Command, DriverHandle};
 use crate::error::Result;
 use crate::notes::Notes;
-use crate::settings::{self, Settings};
-use crate::state::SharedDashboard;
+use crate::store;
 
 /// The settings in force, shared by the commands.
 pub struct SettingsState(pub Mutex<Settings>);
@@ -85,7 +86,7 @@ pub fn update_settings(
         if next.token != current.token {
             credentials.set_token(next.token.as_deref())?;
         }
-        settings::save(&app, &next)?;
+        store::save(&app, &next)?;
         for command in changes(&current, &next) {
             driver.send(command);
         }
@@ -103,7 +104,7 @@ pub fn update_settings(
 /// Opens the folder with the app's logs in the file manager.
 #[tauri::command]
 pub fn open_logs(app: AppHandle) -> Result<()> {
-    let dir = settings::data_dir(&app)?.join(crate::logs::LOG_DIR);
+    let dir = store::data_dir(&app)?.join(crate::logs::LOG_DIR);
     std::fs::create_dir_all(&dir)?;
     app.opener().open_path(dir.to_string_lossy(), None::<&str>)?;
     Ok(())

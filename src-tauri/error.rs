@@ -5,14 +5,8 @@ use serde::ser::SerializeStruct;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("invalid hub URL {url:?}: {reason}")]
-    InvalidHubUrl { url: String, reason: String },
-    #[error("some settings are invalid")]
-    InvalidSettings(std::collections::BTreeMap<String, String>),
-    #[error("cache: {0}")]
-    Cache(#[from] sqlx::Error),
-    #[error("cache migration: {0}")]
-    CacheMigration(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Core(#[from] pressroom_client::Error),
     #[error("settings store: {0}")]
     Store(#[from] tauri_plugin_store::Error),
     #[error("{0}")]
@@ -30,9 +24,7 @@ pub enum Error {
 impl Error {
     fn kind(&self) -> &'static str {
         match self {
-            Error::InvalidHubUrl { .. } => "invalid_hub_url",
-            Error::InvalidSettings(_) => "invalid_settings",
-            Error::Cache(_) | Error::CacheMigration(_) => "cache",
+            Error::Core(error) => error.kind(),
             Error::Store(_) => "store",
             Error::Tauri(_) => "tauri",
             Error::Autostart(_) => "autostart",
@@ -48,7 +40,7 @@ impl serde::Serialize for Error {
         let mut error = serializer.serialize_struct("Error", 3)?;
         error.serialize_field("kind", self.kind())?;
         error.serialize_field("message", &self.to_string())?;
-        if let Error::InvalidSettings(fields) = self {
+        if let Error::Core(pressroom_client::Error::InvalidSettings(fields)) = self {
             error.serialize_field("fields", fields)?;
         }
         error.end()

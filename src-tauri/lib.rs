@@ -2,36 +2,27 @@
 //! and its local cache, and emits paced frames to every Yew webview window.
 
 mod app;
-pub mod cable;
-pub mod cache;
-pub mod coalescer;
 mod commands;
 mod credentials;
-pub mod driver;
-mod endpoints;
 mod error;
-pub mod events;
 mod lifecycle;
 mod logs;
 pub mod native;
 mod notes;
-pub mod notifier;
-pub mod presenter;
 mod private_file;
 pub mod profile;
-pub mod settings;
 mod signals;
-pub mod state;
+mod store;
 mod tray;
 
-pub use endpoints::Endpoints;
 pub use error::{Error, Result};
 
 use std::time::Duration;
 
 use commands::SettingsState;
-use settings::{EnvOverrides, Settings};
-use state::SharedDashboard;
+use pressroom_client::settings::{EnvOverrides, Settings};
+use pressroom_client::state::SharedDashboard;
+use pressroom_client::{cache, driver};
 use tauri::Manager;
 use tauri_plugin_window_state::StateFlags;
 use tokio::sync::watch;
@@ -45,7 +36,7 @@ pub fn run() {
             let stop = stop.clone();
             move |app| {
                 let handle = app.handle().clone();
-                let data_dir = settings::data_dir(&handle);
+                let data_dir = store::data_dir(&handle);
                 app.manage(logs::init(data_dir.as_deref().ok()));
                 register_plugins(&handle, data_dir.as_deref().ok())?;
                 let notes = notes::Notes::default();
@@ -238,7 +229,7 @@ fn launch_settings(
     token: Result<Option<String>>,
     notes: &notes::Notes,
 ) -> Settings {
-    let mut stored = settings::load(app).unwrap_or_else(|error| {
+    let mut stored = store::load(app).unwrap_or_else(|error| {
         tracing::error!(%error, "could not read the settings store; using defaults");
         None
     });
@@ -248,7 +239,7 @@ fn launch_settings(
     });
     if let Some(stored) = &mut stored {
         if let Some(old) = stored.take_stored_token() {
-            match credentials.set_token(Some(&old)).and_then(|()| settings::save(app, stored)) {
+            match credentials.set_token(Some(&old)).and_then(|()| store::save(app, stored)) {
                 Ok(()) => tracing::info!("moved the token out of the settings file"),
                 Err(error) => tracing::error!(%error, "could not move the token out of the settings file"),
             }

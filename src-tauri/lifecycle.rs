@@ -4,10 +4,10 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use pressroom_client::driver::{Command, DriverHandle};
 use tauri::{AppHandle, Manager, Runtime, WebviewWindowBuilder, Window, WindowEvent};
 
 use crate::commands::SettingsState;
-use crate::driver::{Command, DriverHandle};
 use crate::tray::TrayStatus;
 
 pub const MAIN: &str = "main";

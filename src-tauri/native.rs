@@ -3,7 +3,7 @@
 
 use std::sync::mpsc;
 
-use crate::notifier::Notice;
+use pressroom_client::notifier::Notice;
 
 /// Starts the notification thread; `on_click` runs when a notification is clicked, where the
 /// platform reports clicks (the freedesktop spec's default action); `on_unavailable` the first

@@ -24,9 +24,9 @@ pub const NO_TRAY: &str = "No system tray on this desktop: closing the window qu
 pub const NO_CREDENTIAL_STORE: &str = "No credential store answers on this desktop: the hub token is kept in an owner-only file in the data dir.";
 
 /// Why the launch settings (the environment's, on the stored ones) were not all used.
-pub fn refused_at_launch(error: &crate::Error) -> String {
+pub fn refused_at_launch(error: &pressroom_client::Error) -> String {
     let why = match error {
-        crate::Error::InvalidSettings(fields) => {
+        pressroom_client::Error::InvalidSettings(fields) => {
             fields.iter().map(|(field, message)| format!("{field} {message}")).collect::<Vec<_>>().join("; ")
         }
         other => other.to_string(),

@@ -4,6 +4,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use pressroom_client::driver::{Command, DriverHandle};
+use pressroom_client::state::SharedDashboard;
 use pressroom_protocol::{ConnectionState, ConnectionView};
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
@@ -11,8 +13,6 @@ use tauri::{AppHandle, Manager, Runtime};
 use tokio::sync::watch;
 
 use crate::app::{focus_main, open_window};
-use crate::driver::{Command, DriverHandle};
-use crate::state::SharedDashboard;
 
 /// The tray follows the dashboard at most this often (it is read while hidden too).
 const FOLLOW_EVERY: Duration = Duration::from_secs(1);

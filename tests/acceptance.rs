@@ -7,8 +7,9 @@ mod support;
 
 use std::path::Path;
 
+use pressroom_testkit::TestHub;
 use serde_json::json;
-use support::{AppWindow, TestHub};
+use support::AppWindow;
 
 /// Real-time on, no polling fallback, no auto-refresh.
 async fn socket_only(window: &AppWindow) {

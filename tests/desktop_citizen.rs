@@ -7,16 +7,17 @@ mod support;
 use std::path::Path;
 
 use nix::sys::signal::Signal;
+use pressroom_testkit::TestHub;
 use serde_json::json;
 use support::desktop::{self, cached_job_orders};
-use support::{AppWindow, TestHub};
+use support::AppWindow;
 
 /// Launches the app live on `hub` with `data_dir`, then lets `orders` job orders arrive and
 /// shows them — and returns at once, before anything had a chance to be saved.
 async fn live_with_orders(hub: &TestHub, data_dir: &Path, orders: u64) -> (AppWindow, i32) {
     let window = AppWindow::launch_in(data_dir, &[("PRESSROOM_HUB_URL", &hub.hub.cable_url())]).await;
     window.wait_for("connection", "Live", |t| t == "Live").await;
-    support::post_job_orders(hub, orders).await;
+    pressroom_testkit::post_job_orders(hub, orders).await;
     window.wait_total("job_orders", orders).await;
     let pid = desktop::app_pid(data_dir).await;
     (window, pid)
@@ -48,7 +49,7 @@ async fn a_launch_while_the_last_one_still_saves_waits_for_it_and_shows_its_view
     // A slow disk: the saves of what comes next wait on the cache's write lock, still while
     // the app exits.
     let writes = desktop::hold_cache_writes(data_dir.path()).await;
-    support::post_job_orders(&hub, 3).await;
+    pressroom_testkit::post_job_orders(&hub, 3).await;
     window.wait_total("job_orders", 3).await;
     let x_window = desktop::x_window(pid).await;
     desktop::close_window(&x_window);

@@ -5,9 +5,10 @@
 mod support;
 
 use pressroom_hub::auth::Auth;
+use pressroom_testkit::TestHub;
 use serde_json::json;
 use support::desktop::{files_containing, PrivateBus, SecretService};
-use support::{AppWindow, TestHub};
+use support::AppWindow;
 
 const TOKEN: &str = "s3cret-hub-token";
 

@@ -6,9 +6,10 @@ mod support;
 use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
+use pressroom_testkit::TestHub;
 use serde_json::json;
 use support::desktop::cached_job_orders;
-use support::{AppWindow, TestHub, PROMPTLY};
+use support::{AppWindow, PROMPTLY};
 
 /// Replaces the text of the input with `data-testid`.
 async fn fill(window: &AppWindow, test_id: &str, text: &str) {
@@ -24,7 +25,7 @@ async fn a_launch_without_the_hub_shows_the_cached_view() {
     let data_dir = tempfile::tempdir().unwrap();
     let window = AppWindow::launch_in(data_dir.path(), &[("PRESSROOM_HUB_URL", &cable_url)]).await;
     window.wait_for("connection", "Live", |t| t == "Live").await;
-    support::post_job_orders(&hub, 3).await;
+    pressroom_testkit::post_job_orders(&hub, 3).await;
     window.wait_total("job_orders", 3).await;
     // The cache is written once changes settle (about a second): wait for it, then quit.
     let deadline = Instant::now() + PROMPTLY;

@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use support::hostile::{Behaviour, Hostile};
+use pressroom_testkit::hostile::{Behaviour, Hostile};
 
 /// How long each misbehaviour may take to be delivered before the run moves on.
 const PHASE: Duration = Duration::from_secs(60);

@@ -2,8 +2,9 @@
 
 mod support;
 
+use pressroom_testkit::TestHub;
 use serde_json::json;
-use support::{AppWindow, TestHub};
+use support::AppWindow;
 
 #[tokio::test]
 async fn a_new_job_order_grows_the_total_in_the_window() {

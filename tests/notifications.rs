@@ -6,11 +6,11 @@ mod support;
 
 use std::time::Duration;
 
-use pressroom_lib::cable::Mode;
+use pressroom_client::cable::Mode;
+use pressroom_testkit::client::{Client, Notices};
+use pressroom_testkit::TestHub;
 use serde_json::json;
-use support::client::{Client, Notices};
 use support::desktop::PrivateBus;
-use support::TestHub;
 use tokio::sync::mpsc;
 
 /// What the service was asked to show: (summary, body).

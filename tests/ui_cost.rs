@@ -9,8 +9,9 @@ mod support;
 
 use std::time::Duration;
 
+use pressroom_testkit::TestHub;
 use serde_json::json;
-use support::{AppWindow, TestHub};
+use support::AppWindow;
 use tokio_util::sync::CancellationToken;
 
 const MEASURED: Duration = Duration::from_secs(15);

@@ -1,13 +1,11 @@
 //! The auth matrix: REST and cable, with read-write, read-only, unknown and missing tokens.
 
-mod common;
-
-use common::{TestHub, PROMPTLY};
 use futures_util::StreamExt;
 use pressroom_hub::auth::Auth;
 use pressroom_hub::Hub;
 use pressroom_protocol::cable::SUBPROTOCOL;
 use pressroom_protocol::ServerFrame;
+use pressroom_testkit::{TestHub, PROMPTLY};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;

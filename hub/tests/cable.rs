@@ -1,12 +1,10 @@
 //! The cable speaks Action Cable as a stock Rails server does, checked with a raw client.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{CableClient, TestHub};
 use pressroom_protocol::cable::{channel_identifier, ANALYTICS_CHANNEL, SUBPROTOCOL};
 use pressroom_protocol::{Event, EventKind, ServerFrame};
+use pressroom_testkit::{CableClient, TestHub};
 use serde_json::json;
 
 async fn post_job_order(hub: &TestHub, body: serde_json::Value) -> reqwest::Response {
@@ -131,7 +129,7 @@ async fn shutdown_tells_clients_to_reconnect() {
     let mut client = CableClient::subscribed(&hub.hub).await;
     let stopping = tokio::spawn(hub.stop());
     assert_eq!(
-        client.non_ping_within(common::PROMPTLY).await,
+        client.non_ping_within(pressroom_testkit::PROMPTLY).await,
         Some(ServerFrame::Disconnect { reason: "server_restart".into(), reconnect: true })
     );
     stopping.await.unwrap();
@@ -160,7 +158,7 @@ async fn connections_over_the_limit_get_503_and_oversized_frames_close_only_thei
 
     // A frame over 1 KiB closes that connection; the other keeps its subscription.
     second.ws.send(Message::text("x".repeat(2048))).await.unwrap();
-    let closed = tokio::time::timeout(common::PROMPTLY, async {
+    let closed = tokio::time::timeout(pressroom_testkit::PROMPTLY, async {
         while let Some(Ok(message)) = second.ws.next().await {
             if message.is_close() {
                 break;
@@ -180,7 +178,7 @@ async fn connections_over_the_limit_get_503_and_oversized_frames_close_only_thei
 
     // Its permit is back: a new connection is accepted.
     drop(second);
-    let deadline = Instant::now() + common::PROMPTLY;
+    let deadline = Instant::now() + pressroom_testkit::PROMPTLY;
     loop {
         match tokio_tungstenite::connect_async(hub.cable_url()).await {
             Ok(_) => break,

@@ -3,15 +3,13 @@
 //! against the real thing rather than a reading of it. The one deliberate difference: the hub
 //! rejects an unknown channel, where Rails stays silent.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::rails::RailsServer;
-use common::{CableClient, TestHub};
 use pressroom_hub::auth::Auth;
 use pressroom_protocol::cable::{channel_identifier, ANALYTICS_CHANNEL, SUBPROTOCOL};
 use pressroom_protocol::{ClientCommand, ServerFrame};
+use pressroom_testkit::rails::RailsServer;
+use pressroom_testkit::{CableClient, TestHub};
 use serde_json::json;
 
 const TOKEN: &str = "conformance-token";

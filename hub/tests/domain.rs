@@ -1,10 +1,8 @@
 //! Every resource's happy path and error classes, the outbox's ordering under concurrent
 //! writers, and backfill agreeing with what was broadcast.
 
-mod common;
-
-use common::{CableClient, TestHub};
 use pressroom_protocol::{Event, ServerFrame, Snapshot};
+use pressroom_testkit::{CableClient, TestHub};
 use serde_json::{json, Value};
 
 struct Api<'a>(&'a TestHub);

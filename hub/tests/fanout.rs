@@ -1,15 +1,13 @@
 //! The fan-out at a thousand subscribers, and a smoke run of the load tool against the hub and
 //! against a stock Rails server.
 
-mod common;
-
 use std::time::Duration;
 
-use common::rails::RailsServer;
-use common::{CableClient, TestHub, PROMPTLY};
 use pressroom_hub::bench::{self, Bench, Trigger};
 use pressroom_hub::domain::{BookRef, NewJobOrder};
 use pressroom_protocol::ServerFrame;
+use pressroom_testkit::rails::RailsServer;
+use pressroom_testkit::{CableClient, TestHub, PROMPTLY};
 
 const SUBSCRIBERS: usize = 1000;
 const BROADCASTS: u64 = 100;

@@ -1,13 +1,11 @@
 //! What the hub logs: no token, even at debug with the request URI traced; rejected frames
 //! truncated, and at warn only now and then.
 
-mod common;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::TestHub;
 use pressroom_hub::auth::Auth;
+use pressroom_testkit::TestHub;
 
 /// Every log line, captured.
 #[derive(Clone, Default)]
@@ -34,7 +32,8 @@ async fn a_token_in_the_cable_uri_is_not_logged() {
         .init();
     let hub = TestHub::start_with(Auth::new(&["s3cret-token".into()], &[]).unwrap()).await;
     let mut client =
-        common::CableClient::connect_url(&format!("{}?token=s3cret-token", hub.hub.cable_url())).await;
+        pressroom_testkit::CableClient::connect_url(&format!("{}?token=s3cret-token", hub.hub.cable_url()))
+            .await;
     assert_eq!(client.next_frame().await, pressroom_protocol::ServerFrame::Welcome);
     let garbage = format!("{{{}", "A".repeat(3000));
     for _ in 0..20 {

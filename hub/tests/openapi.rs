@@ -1,12 +1,10 @@
 //! `/api/openapi.json` describes the API truthfully: every documented route is exercised, and
 //! every real response validates against the schema the document gives for its status.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::TestHub;
 use pressroom_hub::auth::Auth;
+use pressroom_testkit::TestHub;
 use reqwest::Method;
 use serde_json::{json, Value};
 

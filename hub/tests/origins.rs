@@ -1,10 +1,8 @@
 //! Cross-site WebSocket hijacking and DNS rebinding, against a running hub.
 
-mod common;
-
-use common::TestHub;
 use pressroom_hub::auth::Auth;
 use pressroom_protocol::cable::SUBPROTOCOL;
+use pressroom_testkit::TestHub;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 

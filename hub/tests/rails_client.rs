@@ -1,12 +1,10 @@
 //! The stock `@rails/actioncable` JavaScript client (npm, run by Node with `ws`) subscribes to the
 //! hub and receives a broadcast, exactly as a Rails front end would.
 
-mod common;
-
 use std::path::Path;
 use std::process::Stdio;
 
-use common::{TestHub, PROMPTLY};
+use pressroom_testkit::{TestHub, PROMPTLY};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{ChildStdout, Command};

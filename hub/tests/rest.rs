@@ -1,8 +1,6 @@
 //! The REST skeleton: creating job orders, the JSON errors, and the summary.
 
-mod common;
-
-use common::TestHub;
+use pressroom_testkit::TestHub;
 use serde_json::{json, Value};
 
 async fn post(hub: &TestHub, body: Value) -> (u16, Value) {

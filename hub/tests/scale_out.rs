@@ -1,20 +1,15 @@
 //! Postgres and Redis: seq follows commit order under concurrent writers, and two hubs on one
 //! database serve one stream — in order, once — even while one hub's Redis link is cut.
 
-mod common;
-#[path = "../../tests/support/proxy.rs"]
-#[allow(dead_code)] // the desktop tests use the other faults
-mod proxy;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::services;
-use common::{CableClient, PROMPTLY};
 use pressroom_hub::domain::{BookRef, NewJobOrder};
 use pressroom_hub::{Hub, RunningHub};
 use pressroom_protocol::ServerFrame;
-use proxy::{Fault, Proxy};
+use pressroom_testkit::proxy::{Fault, Proxy};
+use pressroom_testkit::services;
+use pressroom_testkit::{CableClient, PROMPTLY};
 use serde_json::json;
 use sqlx::{Connection, Row};
 

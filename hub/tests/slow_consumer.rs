@@ -1,14 +1,12 @@
 //! A subscriber that stops reading is cut off on its own, while the others keep receiving
 //! everything in order.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{CableClient, TestHub};
 use futures_util::StreamExt;
 use pressroom_hub::domain::{BookRef, NewJobOrder};
 use pressroom_protocol::ServerFrame;
+use pressroom_testkit::{CableClient, TestHub};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_subscriber_is_dropped_and_the_others_keep_receiving() {

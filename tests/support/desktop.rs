@@ -161,7 +161,7 @@ pub struct InTray {
     pub data_dir: tempfile::TempDir,
 }
 
-pub async fn closed_to_tray(hub: &super::TestHub) -> InTray {
+pub async fn closed_to_tray(hub: &pressroom_testkit::TestHub) -> InTray {
     window_manager();
     let bus = PrivateBus::start();
     let watcher = tray_watcher(&bus).await;

@@ -1,19 +1,10 @@
-//! Shared pieces of the desktop app's end-to-end tests: a hub in-process on a free loopback port,
-//! and the real app window driven through tauri-driver + WebKitWebDriver.
+//! The real app window, driven through tauri-driver + WebKitWebDriver, and the desktop around it
+//! (`desktop`): what only the app's end-to-end tests need. The servers they start are in
+//! `pressroom-testkit`.
 
 #![allow(dead_code)] // each test binary uses its own share of these helpers
 
-pub mod client;
 pub mod desktop;
-pub mod hostile;
-pub mod proxy;
-#[path = "../../hub/tests/common/rails.rs"]
-pub mod rails;
-#[path = "../../hub/tests/common/test_hub.rs"]
-mod test_hub;
-
-#[allow(unused_imports)] // not every test binary starts a hub
-pub use test_hub::TestHub;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -207,17 +198,6 @@ fn watchdog(driver: u32) -> mpsc::Sender<()> {
         }
     });
     disarm
-}
-
-/// Posts `count` job orders (customers c0, c1, …) to `hub`.
-pub async fn post_job_orders(hub: &TestHub, count: u64) {
-    for n in 0..count {
-        hub.post(
-            "/api/job_orders",
-            json!({"customer": format!("c{n}"), "quantity": 1, "book_title": "Dune"}),
-        )
-        .await;
-    }
 }
 
 fn wait_for_port(addr: SocketAddr) {

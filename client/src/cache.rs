@@ -55,7 +55,7 @@ impl Cache {
             pool.close().await;
             return Err(sqlx::Error::Protocol(format!("integrity check failed: {check}")).into());
         }
-        sqlx::migrate!().run(&pool).await?;
+        sqlx::migrate!("../migrations").run(&pool).await?;
         Ok(Cache { pool })
     }
 

@@ -2,15 +2,13 @@
 //! backfill): it connects, applies broadcasts, says history is unavailable, comes back after the
 //! server restarts, and stops with the right words on rejection.
 
-mod support;
-
 use std::time::Duration;
 
-use pressroom_lib::cable::Mode;
+use pressroom_client::cable::Mode;
 use pressroom_protocol::{ConnectionState, Problem};
+use pressroom_testkit::client::Client;
+use pressroom_testkit::rails::RailsServer;
 use serde_json::json;
-use support::client::Client;
-use support::rails::RailsServer;
 
 const PROMPTLY: Duration = Duration::from_secs(30);
 const TOKEN: &str = "rails-interop";

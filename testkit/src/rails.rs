@@ -1,5 +1,5 @@
 //! A stock Rails Action Cable server (Debian's ruby-actioncable on puma) running
-//! `hub/tests/rails/config.ru` on a free loopback port, stopped on drop.
+//! `testkit/rails/config.ru` on a free loopback port, stopped on drop.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -21,9 +21,7 @@ impl RailsServer {
             return None;
         }
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rails");
-        let app =
-            if app.is_dir() { app } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("hub/tests/rails") };
+        let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("rails");
         let mut command = Command::new("puma");
         command
             .args(["-b", &format!("tcp://127.0.0.1:{port}"), "-t", "4:8", "config.ru"])

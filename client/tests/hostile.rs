@@ -1,15 +1,13 @@
 //! The desktop connection against a server that misbehaves the ways issue 13 found: the client
 //! stays up, says what is wrong, and reaches Live with the right totals once the server behaves.
 
-mod support;
-
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use pressroom_lib::cable::Mode;
+use pressroom_client::cable::Mode;
 use pressroom_protocol::{ConnectionState, Misbehaviour, Problem};
-use support::client::Client;
-use support::hostile::{Behaviour, Hostile};
+use pressroom_testkit::client::Client;
+use pressroom_testkit::hostile::{Behaviour, Hostile};
 
 /// Generous: real time on a busy machine is not a benchmark.
 const WITHIN: Duration = Duration::from_secs(30);

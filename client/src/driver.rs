@@ -23,9 +23,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cable::{Action, FetchError, Input, Machine, Mode, Timer};
 use crate::endpoints::Endpoints;
-use crate::events::Outlet;
 use crate::notifier::{Notifier, Prefs};
-use crate::presenter::{Observer, Presenter};
+use crate::presenter::{Observer, Outlet, Presenter};
 use crate::state::{Saved, SharedDashboard};
 
 /// Where the snapshot is served, relative to the REST origin (a setting for Rails apps).

@@ -2,16 +2,14 @@
 //! is), through the platform's TLS stack and trust store. A test CA is trusted through
 //! `SSL_CERT_FILE`, so this test runs in its own process.
 
-mod support;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use pressroom_client::cable::Mode;
 use pressroom_hub::domain::{BookRef, NewJobOrder};
-use pressroom_lib::cable::Mode;
+use pressroom_testkit::client::Client;
+use pressroom_testkit::TestHub;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
-use support::client::Client;
-use support::TestHub;
 use tokio::net::TcpListener;
 use tokio_native_tls::native_tls;
 

@@ -1,16 +1,14 @@
 //! The desktop connection against the real hub through a fault-injecting proxy: every fault is
 //! detected within a generous bound, and no event is lost or counted twice.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use pressroom_lib::cable::Mode;
+use pressroom_client::cable::Mode;
 use pressroom_protocol::{ConnectionState, Snapshot};
+use pressroom_testkit::client::Client;
+use pressroom_testkit::proxy::{Fault, Proxy};
+use pressroom_testkit::TestHub;
 use serde_json::json;
-use support::client::Client;
-use support::proxy::{Fault, Proxy};
-use support::TestHub;
 
 /// Generous: detection is 6 s by design; real time on a busy machine is not a benchmark.
 const DETECT: Duration = Duration::from_secs(20);

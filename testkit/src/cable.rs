@@ -1,13 +1,5 @@
-//! A hub in-process on a free loopback port with a temporary database, and a raw cable client.
-
-#![allow(dead_code)] // each test binary uses its own share of these helpers
-
-pub mod rails;
-pub mod services;
-mod test_hub;
-
-#[allow(unused_imports)] // not every test binary starts a TestHub
-pub use test_hub::TestHub;
+//! A raw Action Cable client for tests: frames in and out as the tests write them, each read
+//! bounded by [`PROMPTLY`].
 
 use std::time::Duration;
 
@@ -21,8 +13,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-/// Generous bound for anything that should happen promptly.
-pub const PROMPTLY: Duration = Duration::from_secs(10);
+use crate::PROMPTLY;
 
 pub struct CableClient {
     pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,

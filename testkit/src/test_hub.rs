@@ -1,8 +1,8 @@
 //! A hub in-process on a free loopback port with a temporary database, stopped by the test.
-//! Shared with the desktop app's tests (`tests/support`).
 
 use pressroom_hub::auth::Auth;
 use pressroom_hub::{Hub, RunningHub};
+use serde_json::json;
 
 pub struct TestHub {
     pub hub: RunningHub,
@@ -34,5 +34,16 @@ impl TestHub {
 
     pub async fn stop(self) {
         self.hub.stop().await.unwrap();
+    }
+}
+
+/// Posts `count` job orders (customers c0, c1, …) to `hub`.
+pub async fn post_job_orders(hub: &TestHub, count: u64) {
+    for n in 0..count {
+        hub.post(
+            "/api/job_orders",
+            json!({"customer": format!("c{n}"), "quantity": 1, "book_title": "Dune"}),
+        )
+        .await;
     }
 }

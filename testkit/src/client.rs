@@ -3,14 +3,12 @@
 
 use std::time::Duration;
 
-use pressroom_lib::cable::Mode;
-use pressroom_lib::coalescer::DEFAULT_WINDOW;
-use pressroom_lib::driver::{Driver, DriverHandle, Presentation, Target, DEFAULT_SNAPSHOT_PATH};
-use pressroom_lib::events::Outlet;
-use pressroom_lib::notifier::{Notice, Prefs};
-use pressroom_lib::presenter::Observer;
-use pressroom_lib::state::SharedDashboard;
-use pressroom_lib::Endpoints;
+use pressroom_client::cable::Mode;
+use pressroom_client::coalescer::DEFAULT_WINDOW;
+use pressroom_client::driver::{Driver, DriverHandle, Presentation, Target, DEFAULT_SNAPSHOT_PATH};
+use pressroom_client::notifier::{Notice, Prefs};
+use pressroom_client::state::SharedDashboard;
+use pressroom_client::{Endpoints, Observer, Outlet};
 use pressroom_protocol::cable::ANALYTICS_CHANNEL;
 use pressroom_protocol::{ConnectionState, ConnectionView, Frame, Problem, Snapshot};
 use tokio::sync::watch;

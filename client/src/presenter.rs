@@ -5,12 +5,17 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SubsecRound, Utc};
-use pressroom_protocol::{ConnectionState, ConnectionView, Event, Snapshot};
+use pressroom_protocol::{ConnectionState, ConnectionView, Event, Frame, Snapshot};
 
 use crate::coalescer::{Coalescer, Input as Pace, Output};
-use crate::events::Outlet;
 use crate::notifier::{Notice, Notifier};
 use crate::state::{Saved, SharedDashboard};
+
+/// Where the screen's output goes: the app emits it to every webview; tests record it.
+pub trait Outlet: Send + Sync + 'static {
+    fn connection(&self, view: &ConnectionView);
+    fn frame(&self, frame: &Frame);
+}
 
 /// Where state changes are reported besides the screen.
 pub trait Observer: Send + 'static {
