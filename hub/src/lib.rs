@@ -5,7 +5,6 @@
 
 pub mod api;
 pub mod auth;
-pub mod bench;
 pub mod broadcaster;
 pub mod cable;
 pub mod config;
