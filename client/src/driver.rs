@@ -6,7 +6,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use chrono::Utc;
 use futures_util::{SinkExt, StreamExt};
-use pressroom_protocol::cable::SUBPROTOCOL;
+use pressroom_cable_client::tungstenite::error::CapacityError;
+use pressroom_cable_client::tungstenite::handshake::client::Request;
+use pressroom_cable_client::tungstenite::protocol::WebSocketConfig;
+use pressroom_cable_client::tungstenite::{Error as WsError, Message};
 use pressroom_protocol::{EventsPage, Misbehaviour, Snapshot};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -14,11 +17,6 @@ use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::error::CapacityError;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_util::sync::CancellationToken;
 
 use crate::cable::{Action, FetchError, Input, Machine, Mode, Timer};
@@ -314,15 +312,14 @@ impl<O: Outlet, B: Observer> Driver<O, B> {
             let config = WebSocketConfig::default()
                 .max_message_size(Some(MAX_MESSAGE_BYTES))
                 .max_frame_size(Some(MAX_MESSAGE_BYTES));
-            let mut ws =
-                match tokio_tungstenite::connect_async_with_config(request, Some(config), false).await {
-                    Ok((ws, _)) => ws,
-                    Err(error) => {
-                        tracing::info!(%error, "could not open the socket");
-                        report(Input::SocketFailed).await;
-                        return;
-                    }
-                };
+            let mut ws = match pressroom_cable_client::connect(request, config, false).await {
+                Ok((ws, _)) => ws,
+                Err(error) => {
+                    tracing::info!(%error, "could not open the socket");
+                    report(Input::SocketFailed).await;
+                    return;
+                }
+            };
             if !report(Input::SocketOpened).await {
                 return;
             }
@@ -366,22 +363,8 @@ impl<O: Outlet, B: Observer> Driver<O, B> {
         Socket { id, outgoing, task }
     }
 
-    fn socket_request(
-        &self,
-    ) -> Result<
-        tokio_tungstenite::tungstenite::handshake::client::Request,
-        tokio_tungstenite::tungstenite::Error,
-    > {
-        let mut request = self.target.endpoints.cable.as_str().into_client_request()?;
-        let headers = request.headers_mut();
-        headers.insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
-        if let Some(token) = &self.target.token {
-            let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
-                .map_err(|e| tokio_tungstenite::tungstenite::Error::HttpFormat(e.into()))?;
-            value.set_sensitive(true);
-            headers.insert("Authorization", value);
-        }
-        Ok(request)
+    fn socket_request(&self) -> Result<Request, pressroom_cable_client::Error> {
+        pressroom_cable_client::request(self.target.endpoints.cable.as_str(), self.target.token.as_deref())
     }
 
     /// A GET whose outcome is sorted into what the machine needs to know.

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use pressroom_hub::api::bodies;
 use pressroom_hub::cable::{Connection, MAX_IDENTIFIER_BYTES};
-use pressroom_hub::fanout::Fanout;
+use pressroom_hub::delivery::fanout::Fanout;
 use pressroom_hub::signed::Signer;
 use pressroom_protocol::ServerFrame;
 

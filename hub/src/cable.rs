@@ -20,7 +20,7 @@ use tokio::sync::{broadcast, Semaphore};
 use tracing::Instrument;
 
 use crate::auth::{self, Auth};
-use crate::fanout::{Fanout, Outgoing, Subscription};
+use crate::delivery::fanout::{Fanout, Outgoing, Subscription};
 use crate::limits::Limits;
 
 /// A client that takes longer than this to accept what was sent is cut off, so a stalled reader
@@ -356,7 +356,7 @@ impl Connection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fanout::MAX_IDENTIFIERS;
+    use crate::delivery::fanout::MAX_IDENTIFIERS;
     use pressroom_protocol::cable::channel_identifier;
 
     fn subscribe(identifier: &str) -> String {

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::bench::{Bench, Trigger};
 use crate::limits::Limits;
 
 #[derive(Debug, Parser)]
@@ -37,56 +36,6 @@ pub enum Command {
     Demo(DemoArgs),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
-    /// Load-test an Action Cable server (this hub or a stock Rails one): N subscribers, M
-    /// broadcasts, delivery latency, and the server's CPU and memory per subscriber.
-    Bench(BenchArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct BenchArgs {
-    /// The server's cable URL.
-    #[arg(long, default_value = "ws://127.0.0.1:3000/cable")]
-    pub cable: String,
-    /// Where to POST a broadcast; default: the hub's `/api/job_orders` at the cable's origin.
-    /// Another URL gets `{"event": "job_order_created", "data": {"customer": "bench:…"}}`, for a
-    /// Rails app's endpoint that broadcasts its body on `analytics`.
-    #[arg(long)]
-    pub trigger: Option<String>,
-    /// A token for the cable handshake and the trigger (`Authorization: Bearer`).
-    #[arg(long, env = "PRESSROOM_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    #[arg(long, default_value_t = 1000)]
-    pub subscribers: usize,
-    /// New connections per second.
-    #[arg(long, default_value_t = 1000.0, value_parser = positive_rate)]
-    pub connect_rate: f64,
-    #[arg(long, default_value_t = 100)]
-    pub broadcasts: usize,
-    /// Broadcasts per second.
-    #[arg(long, default_value_t = 10.0, value_parser = positive_rate)]
-    pub broadcast_rate: f64,
-    /// Seconds to wait for missing deliveries after the last broadcast.
-    #[arg(long, default_value_t = 10)]
-    pub settle: u64,
-    /// The server's process id, to measure its CPU time and memory (Linux).
-    #[arg(long)]
-    pub server_pid: Option<u32>,
-}
-
-impl From<BenchArgs> for Bench {
-    fn from(args: BenchArgs) -> Self {
-        Bench {
-            cable: args.cable,
-            trigger: args.trigger.map_or(Trigger::Hub, Trigger::Url),
-            token: args.token,
-            subscribers: args.subscribers,
-            connect_rate: args.connect_rate,
-            broadcasts: args.broadcasts,
-            broadcast_rate: args.broadcast_rate,
-            settle: std::time::Duration::from_secs(args.settle),
-            server_pid: args.server_pid,
-        }
-    }
 }
 
 #[derive(Debug, Args)]

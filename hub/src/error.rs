@@ -60,6 +60,10 @@ pub enum HubError {
     DatabaseUrl(String, String),
     #[error("io error: {0}")]
     Io(#[from] std::io::Error),
+    /// A background task the hub cannot run without (the broadcaster, a Redis pub/sub task)
+    /// panicked or ended while the hub was running; the hub stopped.
+    #[error("the hub's {task} task failed ({reason}); the hub stopped")]
+    TaskFailed { task: &'static str, reason: String },
 }
 
 impl HubError {
@@ -79,6 +83,7 @@ impl HubError {
             | HubError::Migration(_)
             | HubError::DatabaseUrl(..)
             | HubError::Io(_)
+            | HubError::TaskFailed { .. }
             | HubError::Config(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -5,20 +5,15 @@
 
 pub mod api;
 pub mod auth;
-pub mod bench;
-pub mod broadcaster;
 pub mod cable;
 pub mod config;
 pub mod db;
+pub mod delivery;
 pub mod demo;
 pub mod domain;
 pub mod error;
-pub mod fanout;
 pub mod limits;
-pub mod ordering;
 pub mod origins;
-pub mod outbox;
-pub mod pubsub;
 pub mod server;
 pub mod signed;
 

@@ -3,7 +3,7 @@ use std::io::IsTerminal;
 use clap::Parser;
 use pressroom_hub::auth::Auth;
 use pressroom_hub::config::{Cli, Command, LogFormat, ServeArgs};
-use pressroom_hub::{bench, db, demo, limits, Hub, HubError, RunningHub};
+use pressroom_hub::{db, demo, limits, Hub, HubError, RunningHub};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -34,10 +34,6 @@ async fn run(command: Command) -> Result<(), HubError> {
             Ok(())
         }
         Command::Serve(args) => serve(args).await?.wait().await,
-        Command::Bench(args) => {
-            print!("{}", bench::run(args.into()).await?);
-            Ok(())
-        }
         Command::Demo(args) => {
             let with_tokens = !args.serve.tokens.is_empty();
             let hub = serve(args.serve).await?;

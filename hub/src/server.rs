@@ -1,11 +1,15 @@
-//! Starting and stopping a hub: database, broadcaster, REST API and cable on one listener.
+//! Starting and stopping a hub: database, broadcaster, REST API and cable on one listener. The
+//! hub's background tasks (the broadcaster, Redis pub/sub) are watched: one that panics or ends
+//! while the hub runs stops the hub, and [`RunningHub::wait`] says which.
 
+use std::any::Any;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axum::middleware;
 use axum::serve::ListenerExt;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
@@ -13,15 +17,16 @@ use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{self, Auth};
-use crate::broadcaster::{self, CommitSink};
 use crate::cable::{self, CableState};
 use crate::db;
+use crate::delivery::fanout::Fanout;
+use crate::delivery::outbox::{self, CommitSink};
+use crate::delivery::{broadcaster, pubsub};
 use crate::domain::Domain;
-use crate::fanout::Fanout;
 use crate::limits::Limits;
 use crate::origins::{self, Origins};
 use crate::signed::Signer;
-use crate::{api, outbox, pubsub, HubError};
+use crate::{api, HubError};
 
 /// What a hub needs to start.
 #[derive(Debug, Clone)]
@@ -51,7 +56,14 @@ pub struct RunningHub {
     outbox_reads: Arc<AtomicU64>,
     shutdown: CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
+    /// Watches the background tasks ([`supervise`]).
+    supervisor: JoinHandle<Result<(), HubError>>,
+    /// Cancelled, makes the broadcaster panic ([`RunningHub::inject_broadcaster_panic`]).
+    broadcaster_panic: CancellationToken,
 }
+
+/// A background task the hub cannot run without, by name.
+type Task = (&'static str, JoinHandle<()>);
 
 impl Hub {
     /// A hub on `listen` with `database` and no auth (so `listen` must be loopback).
@@ -90,23 +102,37 @@ impl Hub {
         let pool = database.pool.clone();
         let (epoch, seq) = outbox::head(&pool).await?;
         let shutdown = CancellationToken::new();
+        // Until the hub is up, a failed step stops whatever this start already spawned.
+        let stop_on_error = shutdown.clone().drop_guard();
         let fanout = Fanout::new(self.limits.max_lag);
         let (committed, incoming) = mpsc::unbounded_channel();
         let outbox_reads = Arc::<AtomicU64>::default();
-        let source =
-            broadcaster::Source { pool: pool.clone(), epoch: epoch.clone(), reads: outbox_reads.clone() };
-        broadcaster::spawn(source, seq, fanout.clone(), incoming, shutdown.clone());
+        let broadcaster_panic = CancellationToken::new();
+        let source = broadcaster::Source {
+            pool: pool.clone(),
+            epoch: epoch.clone(),
+            reads: outbox_reads.clone(),
+            panic_on: broadcaster_panic.clone(),
+        };
+        let mut tasks: Vec<Task> = vec![(
+            "broadcaster",
+            broadcaster::spawn(source, seq, fanout.clone(), incoming, shutdown.clone()),
+        )];
         let redis_rejected = Arc::<AtomicU64>::default();
         let remote = match (&self.redis, &self.redis_secret) {
             (Some(url), Some(secret)) => {
                 let signer = Signer::new(secret, &epoch)?;
-                Some(pubsub::spawn(url, signer, committed.clone(), redis_rejected.clone(), shutdown.clone())?)
+                let pubsub =
+                    pubsub::spawn(url, signer, committed.clone(), redis_rejected.clone(), shutdown.clone())?;
+                tasks.extend(pubsub.tasks);
+                Some(pubsub.publish)
             }
             _ => None,
         };
         let domain = Domain::new(database, CommitSink::new(committed, remote));
         let connections = Arc::<AtomicU64>::default();
         let slow_disconnects = Arc::<AtomicU64>::default();
+        let supervisor = tokio::spawn(supervise(tasks, fanout.clone(), shutdown.clone()));
         let cable = CableState {
             fanout,
             open: Arc::new(Semaphore::new(self.limits.max_connections)),
@@ -133,6 +159,7 @@ impl Hub {
             axum::serve(listener, app).with_graceful_shutdown(stopping.cancelled_owned()).await
         });
         tracing::info!(%addr, %epoch, seq, "hub listening");
+        let _ = stop_on_error.disarm();
         Ok(RunningHub {
             addr,
             epoch,
@@ -143,7 +170,43 @@ impl Hub {
             outbox_reads,
             shutdown,
             server,
+            supervisor,
+            broadcaster_panic,
         })
+    }
+}
+
+/// Waits on the tasks the hub cannot run without. The first to end while the hub runs — a
+/// panic (even while stopping), or a return nobody asked for — stops the hub: every connection is told, as at a
+/// restart, the listener stops, and the error names the task. A Redis outage is not such an end:
+/// the pub/sub tasks reconnect on their own.
+async fn supervise(tasks: Vec<Task>, fanout: Fanout, shutdown: CancellationToken) -> Result<(), HubError> {
+    let mut running: FuturesUnordered<_> =
+        tasks.into_iter().map(|(task, handle)| async move { (task, handle.await) }).collect();
+    let mut failure = None;
+    while let Some((task, ended)) = running.next().await {
+        // Once stopping, the tasks end as asked; a panic is still a failure, even then.
+        let stopping = shutdown.is_cancelled() && !ended.as_ref().is_err_and(|e| e.is_panic());
+        if stopping || failure.is_some() {
+            continue;
+        }
+        let reason = match ended {
+            Ok(()) => "ended unexpectedly".to_owned(),
+            Err(error) if error.is_panic() => format!("panicked: {}", panic_message(error.into_panic())),
+            Err(error) => error.to_string(),
+        };
+        tracing::error!(task, %reason, "a hub task failed; stopping the hub");
+        fanout.shutdown();
+        shutdown.cancel();
+        failure = Some(HubError::TaskFailed { task, reason });
+    }
+    failure.map_or(Ok(()), Err)
+}
+
+fn panic_message(payload: Box<dyn Any + Send>) -> String {
+    match payload.downcast::<String>() {
+        Ok(message) => *message,
+        Err(payload) => payload.downcast_ref::<&str>().map_or("(not a string)", |m| m).to_owned(),
     }
 }
 
@@ -206,11 +269,23 @@ impl RunningHub {
         self.shutdown.clone()
     }
 
-    /// Runs until the hub is stopped (or the listener fails).
+    /// Runs until the hub is stopped, the listener fails or a background task fails
+    /// ([`HubError::TaskFailed`]).
     pub async fn wait(self) -> Result<(), HubError> {
-        let result = self.server.await.expect("the server task does not panic");
+        let served = self.server.await.expect("the server task does not panic");
+        // However the server ended, the background tasks end with it.
+        self.shutdown.cancel();
+        let supervised = self.supervisor.await.expect("the supervisor does not panic");
         self.domain.close().await;
-        Ok(result?)
+        supervised?;
+        Ok(served?)
+    }
+
+    /// A test hook: makes the broadcaster panic, as a bug in it would. The hub then stops by
+    /// itself and [`RunningHub::wait`] returns [`HubError::TaskFailed`].
+    #[doc(hidden)]
+    pub fn inject_broadcaster_panic(&self) {
+        self.broadcaster_panic.cancel();
     }
 
     /// Tells every cable client the server is restarting, stops accepting, and waits.

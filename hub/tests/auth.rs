@@ -1,15 +1,19 @@
 //! The auth matrix: REST and cable, with read-write, read-only, unknown and missing tokens.
 
 use futures_util::StreamExt;
+use pressroom_cable_client::tungstenite::protocol::WebSocketConfig;
+use pressroom_cable_client::tungstenite::Message;
+use pressroom_cable_client::{connect, request, Socket};
 use pressroom_hub::auth::Auth;
 use pressroom_hub::Hub;
-use pressroom_protocol::cable::SUBPROTOCOL;
 use pressroom_protocol::ServerFrame;
 use pressroom_testkit::{TestHub, PROMPTLY};
 use serde_json::json;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::Message;
+
+/// Upgrades as a stock Action Cable client does (the subprotocol, and the token as a bearer).
+async fn open(url: &str, bearer: Option<&str>) -> Socket {
+    connect(request(url, bearer).unwrap(), WebSocketConfig::default(), false).await.unwrap().0
+}
 
 async fn hub_with_tokens() -> TestHub {
     TestHub::start_with(Auth::new(&["writer-token".into()], &["reader-token".into()]).unwrap()).await
@@ -53,12 +57,7 @@ async fn rest_requires_a_token_and_read_only_cannot_write() {
 }
 
 async fn cable_frames(hub: &TestHub, url: String, bearer: Option<&str>) -> Vec<Message> {
-    let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
-    if let Some(token) = bearer {
-        request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
-    }
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut ws = open(&url, bearer).await;
     let _ = hub;
     let mut frames = Vec::new();
     while let Ok(Some(Ok(message))) = tokio::time::timeout(PROMPTLY, ws.next()).await {
@@ -113,13 +112,11 @@ async fn the_token_is_checked_before_a_connection_slot_is_taken() {
     .await
     .unwrap();
     let url = hub.cable_url();
-    let mut request = format!("{url}?token=writer-token").into_client_request().unwrap();
-    request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
-    let (_holder, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let _holder = open(&format!("{url}?token=writer-token"), None).await;
     // The one slot is taken; an unauthorized client is still told why, not 503.
-    let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("upgraded, not 503");
+    let (mut ws, _) = connect(request(&url, None).unwrap(), WebSocketConfig::default(), false)
+        .await
+        .expect("upgraded, not 503");
     let first = tokio::time::timeout(PROMPTLY, ws.next()).await.unwrap().unwrap().unwrap();
     assert_eq!(
         ServerFrame::parse(first.to_text().unwrap()).unwrap(),

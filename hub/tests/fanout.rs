@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use pressroom_hub::bench::{self, Bench, Trigger};
+use pressroom_bench::{self as bench, Bench};
 use pressroom_hub::domain::{BookRef, NewJobOrder};
 use pressroom_protocol::ServerFrame;
 use pressroom_testkit::rails::RailsServer;
@@ -54,7 +54,7 @@ async fn a_thousand_subscribers_each_receive_a_hundred_broadcasts_in_order() {
     hub.stop().await;
 }
 
-fn smoke(cable: String, trigger: Trigger) -> Bench {
+fn smoke(cable: String, trigger: Option<String>) -> Bench {
     Bench {
         cable,
         trigger,
@@ -71,7 +71,7 @@ fn smoke(cable: String, trigger: Trigger) -> Bench {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_load_tool_measures_the_hub() {
     let hub = TestHub::start().await;
-    let report = bench::run(smoke(hub.hub.cable_url(), Trigger::Hub)).await.unwrap();
+    let report = bench::run(smoke(hub.hub.cable_url(), None)).await.unwrap();
     assert_eq!((report.connected, report.connect_failures, report.trigger_failures), (20, 0, 0));
     assert_eq!((report.expected, report.delivered), (100, 100));
     assert!(report.latency_p50 <= report.latency_p99 && report.latency_p99 <= report.latency_max);
@@ -85,7 +85,7 @@ async fn the_load_tool_measures_the_hub() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_load_tool_measures_a_stock_rails_server() {
     let Some(rails) = RailsServer::start(&[]) else { return };
-    let trigger = Trigger::Url(format!("http://127.0.0.1:{}/control/broadcast", rails.port));
+    let trigger = Some(format!("http://127.0.0.1:{}/control/broadcast", rails.port));
     let report = bench::run(smoke(rails.cable_url(), trigger)).await.unwrap();
     assert_eq!((report.connected, report.trigger_failures), (20, 0));
     assert_eq!((report.expected, report.delivered), (100, 100));

@@ -1,25 +1,23 @@
 //! Cross-site WebSocket hijacking and DNS rebinding, against a running hub.
 
+use pressroom_cable_client::tungstenite::protocol::WebSocketConfig;
+use pressroom_cable_client::{connect, request, tungstenite, Error};
 use pressroom_hub::auth::Auth;
-use pressroom_protocol::cable::SUBPROTOCOL;
 use pressroom_testkit::TestHub;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 /// The handshake's HTTP status (101 when upgraded).
 async fn handshake(hub: &TestHub, origin: Option<&str>, host: Option<&str>) -> u16 {
-    let mut request = hub.hub.cable_url().into_client_request().unwrap();
+    let mut request = request(&hub.hub.cable_url(), None).unwrap();
     let headers = request.headers_mut();
-    headers.insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
     if let Some(origin) = origin {
         headers.insert("Origin", origin.parse().unwrap());
     }
     if let Some(host) = host {
         headers.insert("Host", host.parse().unwrap());
     }
-    match tokio_tungstenite::connect_async(request).await {
+    match connect(request, WebSocketConfig::default(), false).await {
         Ok((_, response)) => response.status().as_u16(),
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(Error::WebSocket(tungstenite::Error::Http(response))) => response.status().as_u16(),
         Err(error) => panic!("handshake failed: {error}"),
     }
 }

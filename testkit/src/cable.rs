@@ -4,19 +4,17 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use pressroom_cable_client::tungstenite::protocol::WebSocketConfig;
+use pressroom_cable_client::tungstenite::Message;
+use pressroom_cable_client::Socket;
 use pressroom_hub::RunningHub;
-use pressroom_protocol::cable::{channel_identifier, ANALYTICS_CHANNEL, SUBPROTOCOL};
+use pressroom_protocol::cable::{channel_identifier, ANALYTICS_CHANNEL};
 use pressroom_protocol::{ClientCommand, ServerFrame};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::PROMPTLY;
 
 pub struct CableClient {
-    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub ws: Socket,
     pub protocol: Option<String>,
 }
 
@@ -27,9 +25,9 @@ impl CableClient {
 
     /// Connects to any Action Cable server, offering the subprotocol as the Rails client does.
     pub async fn connect_url(url: &str) -> Self {
-        let mut request = url.into_client_request().unwrap();
-        request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
-        let (ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let request = pressroom_cable_client::request(url, None).unwrap();
+        let (ws, response) =
+            pressroom_cable_client::connect(request, WebSocketConfig::default(), true).await.unwrap();
         let protocol =
             response.headers().get("Sec-WebSocket-Protocol").map(|v| v.to_str().unwrap().to_owned());
         CableClient { ws, protocol }

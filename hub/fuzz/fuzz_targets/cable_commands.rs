@@ -6,7 +6,7 @@ use std::cell::RefCell;
 
 use libfuzzer_sys::fuzz_target;
 use pressroom_hub::cable::{Connection, MAX_IDENTIFIER_BYTES};
-use pressroom_hub::fanout::Fanout;
+use pressroom_hub::delivery::fanout::Fanout;
 use pressroom_protocol::ServerFrame;
 
 thread_local! {

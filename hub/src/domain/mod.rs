@@ -1,5 +1,6 @@
 //! Domain writes and reads. Every write commits its rows together with its outbox events, then
-//! wakes the broadcaster; nothing here publishes directly.
+//! reports them to its [`CommitSink`]; nothing here publishes, and what delivers them (the
+//! broadcaster, Redis) is wired in by the server.
 
 mod books;
 mod covers;
@@ -19,11 +20,11 @@ use pressroom_protocol::{Event, EventKind};
 use serde::Serialize;
 use sqlx::{Any, AnyConnection, Transaction};
 
-use crate::broadcaster::CommitSink;
 pub(crate) use crate::db::timestamp;
 use crate::db::{Backend, Database, Pool};
+use crate::delivery::outbox::{self, CommitSink};
 use crate::error::FieldErrors;
-use crate::{outbox, HubError};
+use crate::HubError;
 
 #[derive(Clone)]
 pub struct Domain {
@@ -157,7 +158,7 @@ impl Domain {
         Ok(Page::from_rows(rows, page, T::id))
     }
 
-    /// Commits a write and reports the events it appended to the broadcaster.
+    /// Commits a write and reports the events it appended to the sink.
     async fn commit(&self, write: Write) -> Result<(), HubError> {
         write.tx.commit().await?;
         self.sink.committed(write.events);

@@ -7,7 +7,8 @@ use axum::body::Bytes;
 use tokio::sync::{Mutex, Semaphore};
 
 use super::{timestamp, Domain};
-use crate::{outbox, HubError};
+use crate::delivery::outbox;
+use crate::HubError;
 
 /// Summary requests that may wait at once; more are answered 429 (a load-shedding answer, not a
 /// 5xx). Generous: a waiting request costs a task, not a connection.
@@ -134,7 +135,7 @@ fn bucket_start(prefix: &str) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::broadcaster::CommitSink;
+    use crate::delivery::outbox::CommitSink;
     use crate::domain::{BookRef, NewJobOrder};
 
     async fn domain(dir: &tempfile::TempDir) -> Domain {

@@ -13,58 +13,39 @@ use chrono::Utc;
 use pressroom_protocol::cable::PING_INTERVAL_SECS;
 use pressroom_protocol::Event;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::fanout::Fanout;
+use super::ordering::Ordering;
+use super::outbox;
 use crate::db::Pool;
-use crate::fanout::Fanout;
-use crate::ordering::Ordering;
-use crate::outbox;
 
 /// How many outbox rows one read takes.
 const BATCH: u32 = 500;
 /// How often the outbox tail is checked for events whose notice never came.
 const TAIL_CHECK: Duration = Duration::from_secs(1);
 
-/// Where a commit reports its events: the local broadcaster and, when configured, Redis.
-#[derive(Clone)]
-pub struct CommitSink {
-    local: mpsc::UnboundedSender<Event>,
-    remote: Option<mpsc::UnboundedSender<Event>>,
-}
-
-impl CommitSink {
-    /// A sink feeding `local`, and `remote` (the Redis publisher) when there is one.
-    pub fn new(local: mpsc::UnboundedSender<Event>, remote: Option<mpsc::UnboundedSender<Event>>) -> Self {
-        CommitSink { local, remote }
-    }
-
-    pub fn committed(&self, events: Vec<Event>) {
-        for event in events {
-            if let Some(remote) = &self.remote {
-                let _ = remote.send(event.clone());
-            }
-            // Closed only at shutdown; the outbox keeps the event either way.
-            let _ = self.local.send(event);
-        }
-    }
-}
-
 /// Where missed events are read from; `reads` counts the reads.
 pub struct Source {
     pub pool: Pool,
     pub epoch: String,
     pub reads: Arc<AtomicU64>,
+    /// A test hook: cancelled, it makes the broadcaster panic
+    /// ([`RunningHub::inject_broadcaster_panic`](crate::RunningHub::inject_broadcaster_panic)).
+    pub panic_on: CancellationToken,
 }
 
 /// Spawns the broadcaster, publishing everything committed after `last_seq` that arrives on
-/// `incoming` or is found in the outbox.
+/// `incoming` or is found in the outbox. It ends only when `shutdown` is cancelled (or every
+/// sender of `incoming` is gone); the caller watches the handle for anything else.
 pub fn spawn(
     source: Source,
     last_seq: u64,
     fanout: Fanout,
     mut incoming: mpsc::UnboundedReceiver<Event>,
     shutdown: CancellationToken,
-) {
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut ordering = Ordering::new(last_seq);
         let mut failing = false;
@@ -91,9 +72,10 @@ pub fn spawn(
                 }
                 _ = tail.tick() => fill(&source, &mut ordering, &fanout, &mut failing).await,
                 _ = ping.tick() => fanout.ping(Utc::now().timestamp()),
+                () = source.panic_on.cancelled() => panic!("injected broadcaster panic"),
             }
         }
-    });
+    })
 }
 
 fn publish(fanout: &Fanout, ready: Vec<Event>) {

@@ -1,53 +1,73 @@
-//! `pressroom-hub bench`: a load tool that speaks Action Cable, so the same run measures this hub
+//! `pressroom-bench`: a load tool that speaks Action Cable, so the same run measures the hub
 //! or a stock Rails server. N subscribers connect at a set rate; M broadcasts are triggered over
 //! HTTP, each carrying its send time (`bench:<unix µs>` in a string field); every subscriber
 //! records each broadcast's delivery latency. With the server's pid it also reads the server's
-//! CPU time and memory from /proc (Linux).
+//! CPU time and memory from /proc (Linux; not measured on other platforms).
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use futures_util::{SinkExt, StreamExt};
-use pressroom_protocol::cable::{channel_identifier, ANALYTICS_CHANNEL, SUBPROTOCOL};
-use pressroom_protocol::{ClientCommand, ServerFrame};
+use futures_util::StreamExt;
+use pressroom_cable_client::tungstenite::protocol::WebSocketConfig;
+use pressroom_cable_client::tungstenite::Message;
+use pressroom_cable_client::Socket;
+use pressroom_protocol::cable::ANALYTICS_CHANNEL;
 use serde_json::json;
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
-use crate::HubError;
-
-/// What triggers a broadcast.
-#[derive(Debug, Clone)]
-pub enum Trigger {
-    /// `POST /api/job_orders` on the hub that serves the cable.
-    Hub,
-    /// `POST` of `{"event": "job_order_created", "data": {"customer": "bench:…"}}` to this URL
-    /// (e.g. a Rails app's endpoint that broadcasts its body on `analytics`).
-    Url(String),
+/// The load tool's one error type.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error("{0:?} is not a ws:// or wss:// cable URL")]
+    CableUrl(String),
+    #[error("no HTTP client: {0}")]
+    HttpClient(#[from] reqwest::Error),
 }
 
-#[derive(Debug, Clone)]
+/// A run's settings: the command line of `pressroom-bench`.
+#[derive(Debug, Clone, clap::Args)]
 pub struct Bench {
-    /// The cable URL (`ws://host:port/cable`).
+    /// The server's cable URL.
+    #[arg(long, default_value = "ws://127.0.0.1:3000/cable")]
     pub cable: String,
-    pub trigger: Trigger,
+    /// Where to POST a broadcast; default: the hub's `/api/job_orders` at the cable's origin.
+    /// Another URL gets `{"event": "job_order_created", "data": {"customer": "bench:…"}}`, for a
+    /// Rails app's endpoint that broadcasts its body on `analytics`.
+    #[arg(long)]
+    pub trigger: Option<String>,
+    /// A token for the cable handshake and the trigger (`Authorization: Bearer`).
+    #[arg(long, env = "PRESSROOM_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    #[arg(long, default_value_t = 1000)]
     pub subscribers: usize,
     /// New connections per second.
+    #[arg(long, default_value_t = 1000.0, value_parser = positive_rate)]
     pub connect_rate: f64,
+    #[arg(long, default_value_t = 100)]
     pub broadcasts: usize,
     /// Broadcasts per second.
+    #[arg(long, default_value_t = 10.0, value_parser = positive_rate)]
     pub broadcast_rate: f64,
-    /// How long to wait for missing deliveries after the last broadcast.
+    /// Seconds to wait for missing deliveries after the last broadcast.
+    #[arg(long, default_value = "10", value_parser = seconds)]
     pub settle: Duration,
-    /// The server's process id, for its CPU time and memory.
+    /// The server's process id, to measure its CPU time and memory (Linux).
+    #[arg(long)]
     pub server_pid: Option<u32>,
+}
+
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate.is_finite() => Ok(rate),
+        _ => Err(format!("{text:?} is not a positive number of events per second")),
+    }
+}
+
+fn seconds(text: &str) -> Result<Duration, String> {
+    text.parse().map(Duration::from_secs).map_err(|_| format!("{text:?} is not a whole number of seconds"))
 }
 
 /// What a run measured.
@@ -77,7 +97,7 @@ pub struct Report {
 }
 
 /// Runs the benchmark.
-pub async fn run(bench: Bench) -> Result<Report, HubError> {
+pub async fn run(bench: Bench) -> Result<Report, BenchError> {
     if let Err(error) = rlimit::increase_nofile_limit(u64::MAX) {
         tracing::warn!(%error, "could not raise the open-files limit");
     }
@@ -125,16 +145,13 @@ pub async fn run(bench: Bench) -> Result<Report, HubError> {
 
     // Broadcast at the set rate; each trigger is its own request so a slow one does not hold
     // back the pace.
-    let client = reqwest::Client::builder()
-        .timeout(TRIGGER_TIMEOUT)
-        .build()
-        .map_err(|e| HubError::Config(format!("no HTTP client: {e}")))?;
+    let client = reqwest::Client::builder().timeout(TRIGGER_TIMEOUT).build()?;
     let trigger_failures = Arc::new(AtomicU64::new(0));
     let mut pace = tokio::time::interval(Duration::from_secs_f64(1.0 / bench.broadcast_rate));
     let mut triggers = Vec::with_capacity(bench.broadcasts);
     for _ in 0..bench.broadcasts {
         pace.tick().await;
-        let request = trigger_request(&client, &bench.trigger, &origin, bench.token.as_deref());
+        let request = trigger_request(&client, bench.trigger.as_deref(), &origin, bench.token.as_deref());
         let failures = trigger_failures.clone();
         triggers.push(tokio::spawn(async move {
             let ok = request.send().await.is_ok_and(|r| r.status().is_success());
@@ -196,16 +213,16 @@ pub async fn run(bench: Bench) -> Result<Report, HubError> {
 
 fn trigger_request(
     client: &reqwest::Client,
-    trigger: &Trigger,
+    trigger: Option<&str>,
     origin: &str,
     token: Option<&str>,
 ) -> reqwest::RequestBuilder {
     let stamp = format!("bench:{}", unix_micros());
     let request = match trigger {
-        Trigger::Hub => client
+        None => client
             .post(format!("{origin}/api/job_orders"))
             .json(&json!({"book_title": "Bench", "customer": stamp, "quantity": 1})),
-        Trigger::Url(url) => {
+        Some(url) => {
             client.post(url).json(&json!({"event": "job_order_created", "data": {"customer": stamp}}))
         }
     };
@@ -216,8 +233,8 @@ fn trigger_request(
 }
 
 /// `ws://host:port/cable` → `http://host:port`.
-fn http_origin(cable: &str) -> Result<String, HubError> {
-    let invalid = || HubError::Config(format!("{cable:?} is not a ws:// or wss:// cable URL"));
+fn http_origin(cable: &str) -> Result<String, BenchError> {
+    let invalid = || BenchError::CableUrl(cable.to_owned());
     let (scheme, rest) = cable.split_once("://").ok_or_else(invalid)?;
     let scheme = match scheme {
         "ws" => "http",
@@ -264,14 +281,17 @@ impl Subscriber {
     ) -> Vec<u64> {
         let started = Instant::now();
         let connecting = tokio::time::timeout(CONNECT_TIMEOUT, self.connect());
-        let mut socket =
-            match connecting.await.unwrap_or_else(|_| Err("no confirmed subscription in time".into())) {
-                Ok(socket) => socket,
-                Err(error) => {
-                    let _ = connected.send(Err(error));
-                    return Vec::new();
-                }
-            };
+        let mut socket = match connecting.await {
+            Ok(Ok(socket)) => socket,
+            Ok(Err(error)) => {
+                let _ = connected.send(Err(error.to_string()));
+                return Vec::new();
+            }
+            Err(_) => {
+                let _ = connected.send(Err("no confirmed subscription in time".into()));
+                return Vec::new();
+            }
+        };
         let _ = connected.send(Ok(started.elapsed()));
         let mut latencies = Vec::with_capacity(self.expect);
         loop {
@@ -294,48 +314,13 @@ impl Subscriber {
         latencies
     }
 
-    async fn connect(
-        &self,
-    ) -> Result<
-        tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
-        String,
-    > {
-        let mut request = self.cable.as_str().into_client_request().map_err(|e| e.to_string())?;
-        let headers = request.headers_mut();
-        headers.insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
-        if let Some(token) = &self.token {
-            let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| e.to_string())?;
-            headers.insert("Authorization", bearer);
-        }
+    async fn connect(&self) -> Result<Socket, pressroom_cable_client::Error> {
+        let request = pressroom_cable_client::request(&self.cable, self.token.as_deref())?;
         // Small buffers, so ten thousand clients fit beside the server.
         let config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0);
-        let (mut socket, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
-            .await
-            .map_err(|e| e.to_string())?;
-        // As the stock client does: subscribe once welcomed (a command sent earlier can be lost
-        // by a Rails server still running its connect callback).
-        let mut subscribed = false;
-        loop {
-            match socket.next().await {
-                Some(Ok(Message::Text(text))) => match ServerFrame::parse(&text) {
-                    Ok(ServerFrame::Welcome) if !subscribed => {
-                        let identifier = channel_identifier(ANALYTICS_CHANNEL);
-                        let subscribe = ClientCommand::Subscribe { identifier }.to_json();
-                        socket.send(Message::Text(subscribe.into())).await.map_err(|e| e.to_string())?;
-                        subscribed = true;
-                    }
-                    Ok(ServerFrame::ConfirmSubscription { .. }) => return Ok(socket),
-                    Ok(ServerFrame::RejectSubscription { .. }) => return Err("subscription rejected".into()),
-                    Ok(ServerFrame::Disconnect { reason, .. }) => {
-                        return Err(format!("disconnected: {reason}"))
-                    }
-                    _ => {}
-                },
-                Some(Ok(_)) => {}
-                Some(Err(error)) => return Err(error.to_string()),
-                None => return Err("closed before the subscription was confirmed".into()),
-            }
-        }
+        let (mut socket, _) = pressroom_cable_client::connect(request, config, true).await?;
+        pressroom_cable_client::subscribe(&mut socket, ANALYTICS_CHANNEL).await?;
+        Ok(socket)
     }
 }
 
@@ -362,6 +347,7 @@ impl CpuTime {
 /// A process on this machine, read through /proc.
 struct Process(u32);
 
+#[cfg(target_os = "linux")]
 impl Process {
     /// Resident memory in bytes.
     fn rss(&self) -> Option<u64> {
@@ -376,8 +362,7 @@ impl Process {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.0)).ok()?;
         // Fields after the parenthesised name; utime and stime are the 14th and 15th overall.
         let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-        // SAFETY: sysconf only reads a configuration value.
-        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        let per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok()??;
         if per_second <= 0 {
             return None;
         }
@@ -388,6 +373,25 @@ impl Process {
         Some(CpuTime { user: time(11)?, system: time(12)? })
     }
 }
+
+/// Elsewhere (Windows, macOS) the server's CPU time and memory are not measured.
+#[cfg(not(target_os = "linux"))]
+impl Process {
+    fn rss(&self) -> Option<u64> {
+        None
+    }
+
+    fn cpu(&self) -> Option<CpuTime> {
+        None
+    }
+}
+
+/// What the report says in place of a measurement it could not make.
+const NOT_MEASURED: &str = if cfg!(target_os = "linux") {
+    "(pass --server-pid to measure)"
+} else {
+    "(not measured on this platform)"
+};
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -426,7 +430,7 @@ impl fmt::Display for Report {
                 cpu.user.as_secs_f64() * 1e6,
                 cpu.system.as_secs_f64() * 1e6
             )?,
-            None => writeln!(f, "server cpu    (pass --server-pid to measure)")?,
+            None => writeln!(f, "server cpu    {NOT_MEASURED}")?,
         }
         match (self.memory_per_subscriber, self.memory_per_subscriber_after) {
             (Some(idle), Some(after)) => writeln!(
@@ -435,7 +439,7 @@ impl fmt::Display for Report {
                 idle as f64 / 1024.0,
                 after as f64 / 1024.0
             ),
-            _ => writeln!(f, "server memory (pass --server-pid to measure)"),
+            _ => writeln!(f, "server memory {NOT_MEASURED}"),
         }
     }
 }
@@ -468,6 +472,57 @@ mod tests {
         assert!(http_origin("http://example.com/cable").is_err());
     }
 
+    #[test]
+    fn the_flags_are_those_of_pressroom_hub_bench() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            bench: Bench,
+        }
+        use clap::{CommandFactory, Parser};
+        Cli::command().debug_assert();
+        let Cli { bench } = Cli::parse_from([
+            "pressroom-bench",
+            "--cable",
+            "ws://h:1/cable",
+            "--trigger",
+            "http://h:2/control/broadcast",
+            "--token",
+            "t",
+            "--subscribers",
+            "5",
+            "--connect-rate",
+            "2.5",
+            "--broadcasts",
+            "3",
+            "--broadcast-rate",
+            "4",
+            "--settle",
+            "7",
+            "--server-pid",
+            "9",
+        ]);
+        assert_eq!(bench.cable, "ws://h:1/cable");
+        assert_eq!(bench.trigger.as_deref(), Some("http://h:2/control/broadcast"));
+        assert_eq!(bench.token.as_deref(), Some("t"));
+        assert_eq!((bench.subscribers, bench.connect_rate, bench.broadcasts), (5, 2.5, 3));
+        assert_eq!(
+            (bench.broadcast_rate, bench.settle, bench.server_pid),
+            (4.0, Duration::from_secs(7), Some(9))
+        );
+        let Cli { bench } = Cli::parse_from(["pressroom-bench"]);
+        assert_eq!(
+            (bench.cable.as_str(), bench.subscribers, bench.broadcasts),
+            ("ws://127.0.0.1:3000/cable", 1000, 100)
+        );
+        assert_eq!(
+            (bench.connect_rate, bench.broadcast_rate, bench.settle),
+            (1000.0, 10.0, Duration::from_secs(10))
+        );
+        assert!(Cli::try_parse_from(["pressroom-bench", "--connect-rate", "0"]).is_err());
+    }
+
+    #[cfg(target_os = "linux")]
     #[test]
     fn reads_this_process_from_proc() {
         let me = Process(std::process::id());

@@ -1,11 +1,38 @@
-//! The transactional outbox: every domain write appends its event in the same transaction.
+//! The transactional outbox: every domain write appends its event in the same transaction, and
+//! reports it once committed through a [`CommitSink`] — all the domain knows of delivery.
 
 use chrono::{DateTime, SubsecRound, Utc};
 use pressroom_protocol::{Event, EventKind};
 use serde_json::Value;
 use sqlx::{Any, Transaction};
+use tokio::sync::mpsc;
 
 use crate::HubError;
+
+/// Where a commit reports its events: the local broadcaster and, when configured, Redis
+/// (the server wires both in; the domain sees only this).
+#[derive(Clone)]
+pub struct CommitSink {
+    local: mpsc::UnboundedSender<Event>,
+    remote: Option<mpsc::UnboundedSender<Event>>,
+}
+
+impl CommitSink {
+    /// A sink feeding `local`, and `remote` (the Redis publisher) when there is one.
+    pub fn new(local: mpsc::UnboundedSender<Event>, remote: Option<mpsc::UnboundedSender<Event>>) -> Self {
+        CommitSink { local, remote }
+    }
+
+    pub fn committed(&self, events: Vec<Event>) {
+        for event in events {
+            if let Some(remote) = &self.remote {
+                let _ = remote.send(event.clone());
+            }
+            // Closed only at shutdown; the outbox keeps the event either way.
+            let _ = self.local.send(event);
+        }
+    }
+}
 
 /// Appends an event inside `tx`. Bumping the head row locks it (SQLite: the database's write
 /// lock; Postgres: the row) until the transaction ends, so seqs are handed out in commit order

@@ -12,6 +12,7 @@ use futures_util::StreamExt;
 use pressroom_protocol::Event;
 use redis::AsyncCommands;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::signed::Signer;
@@ -21,8 +22,16 @@ use crate::HubError;
 const RETRY_FIRST: Duration = Duration::from_millis(100);
 const RETRY_CAP: Duration = Duration::from_secs(2);
 
-/// Starts publishing and subscribing on `url`. Events received go to `incoming`; the returned
-/// sender takes this hub's committed events for publishing.
+/// The running pub/sub: where this hub's commits go, and its two tasks by name.
+pub struct PubSub {
+    /// Takes this hub's committed events for publishing.
+    pub publish: mpsc::UnboundedSender<Event>,
+    /// The publisher and the subscriber. Each rides out a Redis outage (reconnecting) and ends
+    /// only at shutdown, so the caller treats any other end as a failure.
+    pub tasks: [(&'static str, JoinHandle<()>); 2],
+}
+
+/// Starts publishing and subscribing on `url`. Events received go to `incoming`.
 /// `rejected` counts messages dropped for failing their signature.
 pub fn spawn(
     url: &str,
@@ -30,14 +39,16 @@ pub fn spawn(
     incoming: mpsc::UnboundedSender<Event>,
     rejected: Arc<AtomicU64>,
     shutdown: CancellationToken,
-) -> Result<mpsc::UnboundedSender<Event>, HubError> {
+) -> Result<PubSub, HubError> {
     let client =
         redis::Client::open(url).map_err(|e| HubError::Config(format!("invalid --redis URL: {e}")))?;
     let channel = format!("pressroom:events:{}", signer.epoch());
     let (publish, committed) = mpsc::unbounded_channel();
-    tokio::spawn(publisher(client.clone(), channel.clone(), signer.clone(), committed, shutdown.clone()));
-    tokio::spawn(subscriber(client, channel, Inbound { signer, incoming, rejected }, shutdown));
-    Ok(publish)
+    let publisher =
+        tokio::spawn(publisher(client.clone(), channel.clone(), signer.clone(), committed, shutdown.clone()));
+    let subscriber =
+        tokio::spawn(subscriber(client, channel, Inbound { signer, incoming, rejected }, shutdown));
+    Ok(PubSub { publish, tasks: [("Redis publisher", publisher), ("Redis subscriber", subscriber)] })
 }
 
 /// Where the subscriber's messages go once opened.
