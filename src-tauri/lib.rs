@@ -229,10 +229,20 @@ fn launch_settings(
     token: Result<Option<String>>,
     notes: &notes::Notes,
 ) -> Settings {
-    let mut stored = store::load(app).unwrap_or_else(|error| {
-        tracing::error!(%error, "could not read the settings store; using defaults");
-        None
-    });
+    let mut stored = match store::load(app) {
+        Ok(Some((stored, refused))) => {
+            if !refused.is_empty() {
+                tracing::error!(?refused, "invalid stored settings reset to their defaults");
+                notes.add(&notes::refused_in_file(&refused));
+            }
+            Some(stored)
+        }
+        Ok(None) => None,
+        Err(error) => {
+            tracing::error!(%error, "could not read the settings store; using defaults");
+            None
+        }
+    };
     let mut token = token.unwrap_or_else(|error| {
         tracing::error!(%error, "could not read the kept token");
         None

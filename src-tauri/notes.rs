@@ -23,6 +23,12 @@ pub const NO_NOTIFICATION_SERVICE: &str =
 pub const NO_TRAY: &str = "No system tray on this desktop: closing the window quits Pressroom.";
 pub const NO_CREDENTIAL_STORE: &str = "No credential store answers on this desktop: the hub token is kept in an owner-only file in the data dir.";
 
+/// Which fields of the settings file were refused, and why; each is back at its default.
+pub fn refused_in_file(refused: &std::collections::BTreeMap<String, String>) -> String {
+    let why = refused.iter().map(|(field, message)| format!("{field} {message}")).collect::<Vec<_>>();
+    format!("Some saved settings were invalid and are back at their defaults ({}).", why.join("; "))
+}
+
 /// Why the launch settings (the environment's, on the stored ones) were not all used.
 pub fn refused_at_launch(error: &pressroom_client::Error) -> String {
     let why = match error {

@@ -2,6 +2,7 @@
 //! plain write: the file is saved by [`save`] instead, whole and owner-only, and the store is
 //! closed after each use so the plugin does not write it again at exit.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use pressroom_client::settings::Settings;
@@ -21,18 +22,13 @@ pub fn data_dir<R: Runtime>(app: &AppHandle<R>) -> Result<PathBuf> {
     }
 }
 
-/// Reads the stored settings; a missing entry is `None`, an unreadable one is logged and `None`.
-pub fn load<R: Runtime>(app: &AppHandle<R>) -> Result<Option<Settings>> {
+/// Reads the stored settings, validated: `None` when there are none, else what reads and is
+/// valid, with each refused field (reset to its default) and why.
+pub fn load<R: Runtime>(app: &AppHandle<R>) -> Result<Option<(Settings, BTreeMap<String, String>)>> {
     let store = StoreBuilder::new(app, data_dir(app)?.join(STORE_FILE)).disable_auto_save().build()?;
     let value = store.get(STORE_KEY);
     store.close_resource();
-    Ok(value.and_then(|value| match serde_json::from_value(value) {
-        Ok(settings) => Some(settings),
-        Err(error) => {
-            tracing::warn!(%error, "stored settings unreadable; using defaults");
-            None
-        }
-    }))
+    Ok(value.map(Settings::from_stored))
 }
 
 /// Stores `settings` (never its token) with whatever else the file holds.

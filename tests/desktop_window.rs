@@ -127,3 +127,29 @@ async fn changing_the_hub_url_in_settings_reconnects() {
     first.stop().await;
     second.stop().await;
 }
+
+#[tokio::test]
+async fn a_hand_broken_settings_file_keeps_what_reads_and_says_what_was_reset() {
+    let hub = TestHub::start().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    // Edited by hand: the hub URL is right, two values are not.
+    let file = json!({"settings": {
+        "hub_url": hub.hub.cable_url(),
+        "refresh_interval_s": "abc",
+        "frame_window_ms": 0,
+        "notify_job_orders": false,
+    }});
+    std::fs::write(data_dir.path().join("settings.json"), file.to_string()).unwrap();
+    // No PRESSROOM_HUB_URL: only the file says where the hub is.
+    let window = AppWindow::launch_in(data_dir.path(), &[]).await;
+    window.wait_for("connection", "Live", |t| t == "Live").await;
+    pressroom_testkit::post_job_orders(&hub, 2).await;
+    window.wait_total("job_orders", 2).await;
+    let settings = window.invoke("settings", json!({})).await.unwrap();
+    assert_eq!(settings["refresh_interval_s"], 10, "{settings}");
+    assert_eq!(settings["notify_job_orders"], false, "{settings}");
+    let notes = settings["notes"].to_string();
+    assert!(notes.contains("refresh_interval_s") && notes.contains("frame_window_ms"), "{notes}");
+    window.close().await;
+    hub.stop().await;
+}

@@ -98,6 +98,59 @@ impl Settings {
         })
     }
 
+    /// Settings as a settings file holds them, validated like any change: a field that does not
+    /// read or is invalid (hand-edited, or from another version) is reported with why and left at
+    /// its default; the rest are kept. An old file's token (its `token` field, or a `?token=` in
+    /// its hub URL) is kept aside for [`Settings::take_stored_token`].
+    pub fn from_stored(stored: serde_json::Value) -> (Settings, BTreeMap<String, String>) {
+        let mut refused = BTreeMap::new();
+        let serde_json::Value::Object(fields) = stored else {
+            refused.insert("settings".to_owned(), "are not a JSON object".to_owned());
+            return (Settings::default(), refused);
+        };
+        let mut token = None;
+        let mut readable = serde_json::Map::new();
+        for (field, value) in fields {
+            // The token is not validated here: it moves to the credential store as it is.
+            if field == "token" {
+                token = value.as_str().map(str::to_owned);
+                continue;
+            }
+            if field == "launch_at_login" {
+                continue; // the OS entry is its truth, never the file
+            }
+            let one = serde_json::Value::Object([(field.clone(), value)].into_iter().collect());
+            match serde_json::from_value::<SettingsPatch>(one.clone()) {
+                Ok(_) => readable.extend(one.as_object().cloned().unwrap_or_default()),
+                Err(error) => {
+                    refused.insert(field, format!("does not read ({error})"));
+                }
+            }
+        }
+        let mut patch: SettingsPatch =
+            serde_json::from_value(serde_json::Value::Object(readable)).unwrap_or_default();
+        if let Some(url) = patch.hub_url.take() {
+            let (url, url_token) = split_token(&url);
+            patch.hub_url = Some(url);
+            token = token.or(url_token);
+        }
+        // Each round leaves out what the last refused; a field refused for another's sake (the
+        // snapshot path against the hub URL) then passes.
+        let settings = loop {
+            match Settings::default().apply(patch.clone()) {
+                Ok(settings) => break settings,
+                Err(Error::InvalidSettings(invalid)) => {
+                    for field in invalid.keys() {
+                        patch.clear(field);
+                    }
+                    refused.extend(invalid);
+                }
+                Err(_) => break Settings::default(),
+            }
+        };
+        (Settings { token: token.filter(|t| !t.trim().is_empty()), ..settings }, refused)
+    }
+
     /// These settings with `patch` applied, if every changed value is valid; otherwise an
     /// error naming each invalid field, and nothing changes.
     pub fn apply(&self, patch: SettingsPatch) -> Result<Settings> {
@@ -237,7 +290,11 @@ impl Settings {
 
     pub fn target(&self) -> Target {
         Target {
-            endpoints: Endpoints::parse(&self.hub_url).expect("stored settings were validated"),
+            // Settings made by `apply` or `from_stored` always parse; fields are public, though.
+            endpoints: Endpoints::parse(&self.hub_url).unwrap_or_else(|error| {
+                tracing::error!(%error, "the hub URL in force is invalid; connecting to the default");
+                Endpoints::parse(DEFAULT_HUB_URL).expect("the default hub URL parses")
+            }),
             token: self.token.clone(),
             channel: self.channel.clone(),
             snapshot_path: self.snapshot_path.clone(),
@@ -272,6 +329,49 @@ fn url_problem(error: Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hand_broken_settings_file_keeps_what_reads_and_resets_the_rest() {
+        let stored = serde_json::json!({
+            "hub_url": "wss://hub.example/cable?token=from-url",
+            "channel": "OrdersChannel",
+            "refresh_interval_s": "abc",
+            "frame_window_ms": 0,
+            "theme": "purple",
+            "snapshot_path": "https://elsewhere.example/summary",
+            "notify_job_orders": false,
+            "some_future_field": 1
+        });
+        let (settings, refused) = Settings::from_stored(stored);
+        assert_eq!(settings.hub_url, "wss://hub.example/cable");
+        assert_eq!(settings.token.as_deref(), Some("from-url"));
+        assert_eq!(settings.channel, "OrdersChannel");
+        assert!(!settings.notify_job_orders);
+        let defaults = Settings::default();
+        assert_eq!(settings.refresh_interval_s, defaults.refresh_interval_s);
+        assert_eq!(settings.frame_window_ms, defaults.frame_window_ms);
+        assert_eq!(settings.theme, defaults.theme);
+        assert_eq!(settings.snapshot_path, defaults.snapshot_path);
+        let names: Vec<_> = refused.keys().map(String::as_str).collect();
+        assert_eq!(names, ["frame_window_ms", "refresh_interval_s", "snapshot_path", "theme"]);
+        assert!(refused["refresh_interval_s"].starts_with("does not read"), "{refused:?}");
+        assert!(refused["frame_window_ms"].contains("between"), "{refused:?}");
+        // What was kept is a valid whole: it connects without a panic.
+        assert_eq!(settings.target().endpoints.rest.as_str(), "https://hub.example/");
+    }
+
+    #[test]
+    fn a_bad_hub_url_in_the_file_falls_back_with_what_depends_on_it() {
+        let stored = serde_json::json!({"hub_url": "not a url", "snapshot_path": "api/s", "token": "t"});
+        let (settings, refused) = Settings::from_stored(stored);
+        assert_eq!(settings.hub_url, DEFAULT_HUB_URL);
+        assert_eq!(settings.snapshot_path, "api/s");
+        assert_eq!(settings.token.as_deref(), Some("t"));
+        assert_eq!(refused.keys().collect::<Vec<_>>(), ["hub_url"]);
+        let (settings, refused) = Settings::from_stored(serde_json::json!([1, 2]));
+        assert_eq!(settings, Settings::default());
+        assert!(refused.contains_key("settings"));
+    }
 
     #[test]
     fn env_overrides_win_at_launch() {
