@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use pressroom_protocol::cable::ANALYTICS_CHANNEL;
-use pressroom_protocol::settings::{SettingsPatch, SettingsView, Theme};
+use pressroom_protocol::settings::{SettingsPatch, SettingsView, Theme, Typed};
 use serde::{Deserialize, Serialize};
 
 use crate::cable::Mode;
@@ -192,23 +192,25 @@ impl Settings {
             }
         }
         if let Some(seconds) = patch.refresh_interval_s {
-            match u32::try_from(seconds) {
-                Ok(seconds @ 1..=3600) => next.refresh_interval_s = seconds,
-                _ => {
+            match in_range(&seconds, 1, 3600) {
+                Some(seconds) => next.refresh_interval_s = seconds,
+                None => {
                     invalid.insert(
                         "refresh_interval_s".to_owned(),
-                        "must be between 1 and 3600 seconds".to_owned(),
+                        "must be a whole number of seconds between 1 and 3600".to_owned(),
                     );
                 }
             }
         }
         if let Some(ms) = patch.frame_window_ms {
-            let min = MIN_WINDOW.as_millis() as i64;
-            match u32::try_from(ms) {
-                Ok(ms) if (min..=5000).contains(&i64::from(ms)) => next.frame_window_ms = ms,
-                _ => {
-                    invalid
-                        .insert("frame_window_ms".to_owned(), format!("must be between {min} and 5000 ms"));
+            let min = MIN_WINDOW.as_millis() as u32;
+            match in_range(&ms, min, 5000) {
+                Some(ms) => next.frame_window_ms = ms,
+                None => {
+                    invalid.insert(
+                        "frame_window_ms".to_owned(),
+                        format!("must be a whole number of ms between {min} and 5000"),
+                    );
                 }
             }
         }
@@ -318,6 +320,12 @@ impl Settings {
     }
 }
 
+/// The whole number `typed` holds, if it is within `min..=max`.
+fn in_range(typed: &Typed, min: u32, max: u32) -> Option<u32> {
+    let n = u32::try_from(typed.whole_number()?).ok()?;
+    (min..=max).contains(&n).then_some(n)
+}
+
 /// Why a hub URL is refused, without the URL itself (it may hold a token).
 fn url_problem(error: Error) -> String {
     match error {
@@ -354,7 +362,7 @@ mod tests {
         assert_eq!(settings.snapshot_path, defaults.snapshot_path);
         let names: Vec<_> = refused.keys().map(String::as_str).collect();
         assert_eq!(names, ["frame_window_ms", "refresh_interval_s", "snapshot_path", "theme"]);
-        assert!(refused["refresh_interval_s"].starts_with("does not read"), "{refused:?}");
+        assert!(refused["refresh_interval_s"].contains("whole number"), "{refused:?}");
         assert!(refused["frame_window_ms"].contains("between"), "{refused:?}");
         // What was kept is a valid whole: it connects without a panic.
         assert_eq!(settings.target().endpoints.rest.as_str(), "https://hub.example/");
@@ -400,8 +408,8 @@ mod tests {
         let settings = Settings::default();
         let patch = SettingsPatch {
             hub_url: Some("http://not-a-cable".into()),
-            refresh_interval_s: Some(0),
-            frame_window_ms: Some(-5),
+            refresh_interval_s: Some(0.into()),
+            frame_window_ms: Some(Typed::Text("abc".into())),
             channel: Some("  ".into()),
             snapshot_path: Some("https://elsewhere/x".into()),
             realtime: Some(false),
@@ -411,6 +419,7 @@ mod tests {
         let names: Vec<&str> = fields.keys().map(String::as_str).collect();
         assert_eq!(names, ["channel", "frame_window_ms", "hub_url", "refresh_interval_s", "snapshot_path"]);
         assert!(fields["refresh_interval_s"].contains("between 1 and 3600"));
+        assert!(fields["frame_window_ms"].contains("whole number"), "{fields:?}");
         assert_eq!(settings, Settings::default(), "the old values stay");
     }
 
@@ -420,7 +429,7 @@ mod tests {
         let next = settings
             .apply(SettingsPatch {
                 token: Some(String::new()),
-                refresh_interval_s: Some(30),
+                refresh_interval_s: Some(30.into()),
                 snapshot_path: Some("/stats.json".into()),
                 theme: Some(Theme::Dark),
                 ..SettingsPatch::default()

@@ -43,6 +43,31 @@ pub struct SettingsView {
     pub notes: Vec<String>,
 }
 
+/// A number as it was typed or stored: a JSON number or the text of a form field, so the one
+/// place that validates settings can say what is wrong with "abc" as with 0.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Typed {
+    Number(i64),
+    Text(String),
+}
+
+impl Typed {
+    /// The whole number it holds, if it holds one.
+    pub fn whole_number(&self) -> Option<i64> {
+        match self {
+            Typed::Number(n) => Some(*n),
+            Typed::Text(text) => text.trim().parse().ok(),
+        }
+    }
+}
+
+impl From<i64> for Typed {
+    fn from(n: i64) -> Self {
+        Typed::Number(n)
+    }
+}
+
 /// A change to some settings; absent fields stay as they are. An empty `token` removes it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -53,8 +78,8 @@ pub struct SettingsPatch {
     pub snapshot_path: Option<String>,
     pub realtime: Option<bool>,
     pub auto_refresh: Option<bool>,
-    pub refresh_interval_s: Option<i64>,
-    pub frame_window_ms: Option<i64>,
+    pub refresh_interval_s: Option<Typed>,
+    pub frame_window_ms: Option<Typed>,
     pub notify_job_orders: Option<bool>,
     pub notify_failed_exports: Option<bool>,
     pub theme: Option<Theme>,
@@ -83,5 +108,21 @@ impl SettingsPatch {
             "allow_insecure_token" => self.allow_insecure_token = None,
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typed_number_reads_from_a_number_or_the_text_of_a_field() {
+        let patch: SettingsPatch =
+            serde_json::from_str(r#"{"refresh_interval_s": " 30 ", "frame_window_ms": 250}"#).unwrap();
+        assert_eq!(patch.refresh_interval_s.as_ref().and_then(Typed::whole_number), Some(30));
+        assert_eq!(patch.frame_window_ms, Some(Typed::Number(250)));
+        let typed: SettingsPatch = serde_json::from_str(r#"{"refresh_interval_s": "abc"}"#).unwrap();
+        assert_eq!(typed.refresh_interval_s, Some(Typed::Text("abc".into())));
+        assert_eq!(Typed::Text("1.5".into()).whole_number(), None);
     }
 }

@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use pressroom_protocol::settings::{SettingsPatch, SettingsView, Theme};
+use pressroom_protocol::settings::{SettingsPatch, SettingsView, Theme, Typed};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -54,9 +54,8 @@ impl Form {
         }
     }
 
-    /// The change to send; numbers that are not numbers are sent as -1 so the backend names them.
+    /// The change to send: what was typed, which the backend validates and names if wrong.
     fn patch(&self) -> SettingsPatch {
-        let number = |text: &str| text.trim().parse::<i64>().unwrap_or(-1);
         SettingsPatch {
             hub_url: Some(self.hub_url.clone()),
             token: self.token_touched.then(|| self.token.clone()),
@@ -64,8 +63,8 @@ impl Form {
             snapshot_path: Some(self.snapshot_path.clone()),
             realtime: Some(self.realtime),
             auto_refresh: Some(self.auto_refresh),
-            refresh_interval_s: Some(number(&self.refresh_interval_s)),
-            frame_window_ms: Some(number(&self.frame_window_ms)),
+            refresh_interval_s: Some(Typed::Text(self.refresh_interval_s.clone())),
+            frame_window_ms: Some(Typed::Text(self.frame_window_ms.clone())),
             notify_job_orders: Some(self.notify_job_orders),
             notify_failed_exports: Some(self.notify_failed_exports),
             theme: Some(self.theme),
