@@ -134,14 +134,10 @@ impl Notifier {
         let count = lane.waiting.len();
         lane.waiting.clear();
         lane.last_sent = Some(now);
-        let id = latest.int("id").map(|id| format!("#{id}")).unwrap_or_default();
+        let id = latest.record_id().unwrap_or_default();
         Some(match topic {
             Topic::JobOrders => {
-                let order = format!(
-                    "{} × {}",
-                    latest.str("customer").unwrap_or("unknown customer"),
-                    latest.int("quantity").unwrap_or(0)
-                );
+                let order = latest.order_line();
                 if count == 1 {
                     Notice {
                         topic,
@@ -157,7 +153,7 @@ impl Notifier {
                 }
             }
             _ => {
-                let reason = latest.str("reason").unwrap_or("no reason given");
+                let reason = latest.failure_reason();
                 if count == 1 {
                     Notice { topic, title: "Print export failed".to_owned(), body: format!("{id}: {reason}") }
                 } else {

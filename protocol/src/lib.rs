@@ -12,6 +12,7 @@ pub mod settings;
 pub mod snapshot;
 pub mod view;
 pub mod volume;
+mod wording;
 
 pub use backfill::EventsPage;
 pub use cable::{ClientCommand, FrameError, ServerFrame};

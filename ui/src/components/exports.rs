@@ -60,7 +60,7 @@ pub fn exports(activity: &[Rc<Event>]) -> (Vec<ExportItem>, Vec<ExportItem>, Vec
                 item.finished_at = event.at;
             }
             EventKind::PrintExportFailed => {
-                item.failed = Some(event.str("reason").unwrap_or("no reason given").to_owned());
+                item.failed = Some(event.failure_reason().to_owned());
                 item.finished_at = event.at;
             }
             _ => {}

@@ -76,7 +76,7 @@ fn FeedItem(props: &ItemProps) -> Html {
     html! {
         <li class={classes!("item", class, enter.then_some("enter"))}>
             <span class="icon" aria-hidden="true">{icon}</span>
-            <span class="what">{describe(event)}</span>
+            <span class="what">{event.describe()}</span>
             <time title={time}>{props.relative.clone()}</time>
         </li>
     }
@@ -86,47 +86,4 @@ fn FeedItem(props: &ItemProps) -> Html {
 fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
     let date = js_sys::Date::new(&(at.timestamp_millis() as f64).into());
     date.to_locale_time_string("default").into()
-}
-
-/// One line in words for an event.
-fn describe(event: &Event) -> String {
-    let id = event.int("id").map(|id| format!(" #{id}")).unwrap_or_default();
-    match &event.kind {
-        EventKind::BookCreated => {
-            format!("New book{id}: {}", event.str("title").unwrap_or("untitled"))
-        }
-        EventKind::CoverCreated => format!(
-            "New cover{id} ({} {})",
-            event.str("format").unwrap_or("?"),
-            event.str("finish").unwrap_or("")
-        ),
-        EventKind::JobOrderCreated => format!(
-            "Job order{id}: {} × {}",
-            event.str("customer").unwrap_or("unknown customer"),
-            event.int("quantity").unwrap_or(0)
-        ),
-        EventKind::PrintExportStarted => format!("Print export{id} started"),
-        EventKind::PrintExportCompleted => format!("Print export{id} completed"),
-        EventKind::PrintExportFailed => {
-            format!("Print export{id} failed: {}", event.str("reason").unwrap_or("no reason given"))
-        }
-        EventKind::Other(kind) => format!("{kind}{id}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn events_read_as_sentences_even_with_missing_fields() {
-        let order =
-            Event::new(EventKind::JobOrderCreated, json!({"id": 7, "customer": "Acme", "quantity": 40}));
-        assert_eq!(describe(&order), "Job order #7: Acme × 40");
-        let failed = Event::new(EventKind::PrintExportFailed, json!({"id": 3}));
-        assert_eq!(describe(&failed), "Print export #3 failed: no reason given");
-        let other = Event::new(EventKind::Other("invoice_paid".into()), json!({}));
-        assert_eq!(describe(&other), "invoice_paid");
-    }
 }
