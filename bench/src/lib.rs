@@ -4,6 +4,8 @@
 //! records each broadcast's delivery latency. With the server's pid it also reads the server's
 //! CPU time and memory from /proc (Linux; not measured on other platforms).
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

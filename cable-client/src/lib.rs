@@ -2,6 +2,8 @@
 //! subscription handshake (`welcome`, `subscribe`, `confirm_subscription`). What a caller does with
 //! the socket afterwards is its own business: this crate owns no task and keeps no state.
 
+#![forbid(unsafe_code)]
+
 use futures_util::{SinkExt, StreamExt};
 use pressroom_protocol::cable::{channel_identifier, SUBPROTOCOL};
 use pressroom_protocol::{ClientCommand, ServerFrame};

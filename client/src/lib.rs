@@ -3,6 +3,8 @@
 //! settings' validation and the local cache. The app (`src-tauri/`) plugs in where frames and
 //! notices go through [`Outlet`] and [`Observer`].
 
+#![forbid(unsafe_code)]
+
 pub mod cable;
 pub mod cache;
 pub mod coalescer;

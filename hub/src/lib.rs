@@ -3,6 +3,8 @@
 //!
 //! A library so tests start it in-process on a free port; `main.rs` is the CLI around it.
 
+#![forbid(unsafe_code)]
+
 pub mod api;
 pub mod auth;
 pub mod cable;

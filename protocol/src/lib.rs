@@ -4,6 +4,8 @@
 //!
 //! Pure and IO-free so the hub, the desktop backend and the wasm UI share one definition.
 
+#![forbid(unsafe_code)]
+
 pub mod backfill;
 pub mod cable;
 pub mod connection;
@@ -18,6 +20,6 @@ pub use backfill::EventsPage;
 pub use cable::{ClientCommand, FrameError, ServerFrame};
 pub use connection::{ConnectionState, ConnectionView, Misbehaviour, Problem};
 pub use event::{Event, EventKind};
-pub use snapshot::{ExportStatusCounts, Snapshot, Totals};
+pub use snapshot::{ExportStatus, ExportStatusCounts, Snapshot, Totals};
 pub use view::{DashboardView, Frame};
 pub use volume::JobOrderVolume;

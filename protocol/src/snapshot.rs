@@ -26,6 +26,44 @@ pub struct ExportStatusCounts {
     pub failed: u64,
 }
 
+/// Where a print export is, as its latest event says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportStatus {
+    Started,
+    Completed,
+    Failed,
+}
+
+impl EventKind {
+    /// The export status an event of this kind reports, if it is a print export's.
+    pub fn export_status(&self) -> Option<ExportStatus> {
+        match self {
+            EventKind::PrintExportStarted => Some(ExportStatus::Started),
+            EventKind::PrintExportCompleted => Some(ExportStatus::Completed),
+            EventKind::PrintExportFailed => Some(ExportStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+impl ExportStatusCounts {
+    /// One export reaching `status`: a start counts one more in progress; completing or failing
+    /// moves one out of it. Saturating: a server's counts may claim anything.
+    pub fn record(&mut self, status: ExportStatus) {
+        match status {
+            ExportStatus::Started => self.started = self.started.saturating_add(1),
+            ExportStatus::Completed => {
+                self.started = self.started.saturating_sub(1);
+                self.completed = self.completed.saturating_add(1);
+            }
+            ExportStatus::Failed => {
+                self.started = self.started.saturating_sub(1);
+                self.failed = self.failed.saturating_add(1);
+            }
+        }
+    }
+}
+
 /// What `GET /api/analytics/summary` returns; every field but `totals` is optional on the wire
 /// so a minimal server (or a Rails app's own summary) still reads.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -70,7 +108,9 @@ impl Snapshot {
             }
         }
         let totals = &mut self.totals;
-        let status = &mut self.print_exports_by_status;
+        if let Some(status) = event.kind.export_status() {
+            self.print_exports_by_status.record(status);
+        }
         match event.kind {
             EventKind::BookCreated => totals.books = totals.books.saturating_add(1),
             EventKind::CoverCreated => totals.covers = totals.covers.saturating_add(1),
@@ -80,19 +120,8 @@ impl Snapshot {
                     self.job_order_volume.record(at);
                 }
             }
-            EventKind::PrintExportStarted => {
-                totals.print_exports = totals.print_exports.saturating_add(1);
-                status.started = status.started.saturating_add(1);
-            }
-            EventKind::PrintExportCompleted => {
-                status.started = status.started.saturating_sub(1);
-                status.completed = status.completed.saturating_add(1);
-            }
-            EventKind::PrintExportFailed => {
-                status.started = status.started.saturating_sub(1);
-                status.failed = status.failed.saturating_add(1);
-            }
-            EventKind::Other(_) => {}
+            EventKind::PrintExportStarted => totals.print_exports = totals.print_exports.saturating_add(1),
+            EventKind::PrintExportCompleted | EventKind::PrintExportFailed | EventKind::Other(_) => {}
         }
         if event.seq.is_some() {
             self.seq = event.seq;

@@ -1,7 +1,7 @@
 use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
-use pressroom_protocol::{Event, EventKind, ExportStatusCounts};
+use pressroom_protocol::{Event, ExportStatus, ExportStatusCounts};
 use yew::prelude::*;
 
 use crate::store::Activity;
@@ -21,56 +21,44 @@ pub struct ExportItem {
     pub job_order_id: Option<i64>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
-    pub failed: Option<String>,
-    pub done: bool,
+    pub status: ExportStatus,
+    /// Why it failed, when it did.
+    pub reason: Option<String>,
 }
 
 /// The exports the feed mentions, by latest status: (in progress, completed, failed), newest first.
 pub fn exports(activity: &[Rc<Event>]) -> (Vec<ExportItem>, Vec<ExportItem>, Vec<ExportItem>) {
     let mut items: Vec<ExportItem> = Vec::new();
     for event in activity.iter().rev() {
-        let Some(id) = event.int("id") else { continue };
+        let (Some(id), Some(status)) = (event.int("id"), event.kind.export_status()) else { continue };
         let index = match items.iter().position(|item| item.id == id) {
             Some(index) => index,
             None => {
-                if !matches!(
-                    event.kind,
-                    EventKind::PrintExportStarted
-                        | EventKind::PrintExportCompleted
-                        | EventKind::PrintExportFailed
-                ) {
-                    continue;
-                }
                 items.push(ExportItem {
                     id,
                     job_order_id: event.int("job_order_id"),
                     started_at: None,
                     finished_at: None,
-                    failed: None,
-                    done: false,
+                    status,
+                    reason: None,
                 });
                 items.len() - 1
             }
         };
         let item = &mut items[index];
-        match event.kind {
-            EventKind::PrintExportStarted => item.started_at = event.at,
-            EventKind::PrintExportCompleted => {
-                item.done = true;
+        item.status = status;
+        match status {
+            ExportStatus::Started => item.started_at = event.at,
+            ExportStatus::Completed => item.finished_at = event.at,
+            ExportStatus::Failed => {
+                item.reason = Some(event.failure_reason().to_owned());
                 item.finished_at = event.at;
             }
-            EventKind::PrintExportFailed => {
-                item.failed = Some(event.failure_reason().to_owned());
-                item.finished_at = event.at;
-            }
-            _ => {}
         }
     }
     items.reverse();
-    let running = items.iter().filter(|i| !i.done && i.failed.is_none()).cloned().collect();
-    let completed = items.iter().filter(|i| i.done).cloned().collect();
-    let failed = items.iter().filter(|i| i.failed.is_some()).cloned().collect();
-    (running, completed, failed)
+    let with = |status| items.iter().filter(|i| i.status == status).cloned().collect();
+    (with(ExportStatus::Started), with(ExportStatus::Completed), with(ExportStatus::Failed))
 }
 
 /// What an empty column says: `none` when the count is zero too; otherwise its exports exist but
@@ -150,7 +138,7 @@ pub fn Exports(props: &ExportsProps) -> Html {
                                 <span class="cross" aria-hidden="true">{"!"}</span>
                                 <span class="what">
                                     {format!("Export #{}", item.id)}
-                                    <small class="reason">{item.failed.clone().unwrap_or_default()}</small>
+                                    <small class="reason">{item.reason.clone().unwrap_or_default()}</small>
                                 </span>
                                 <time>{when(item)}</time>
                             </li>
@@ -166,6 +154,7 @@ pub fn Exports(props: &ExportsProps) -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pressroom_protocol::EventKind;
     use serde_json::json;
 
     fn event(kind: EventKind, data: serde_json::Value) -> Rc<Event> {
@@ -195,7 +184,7 @@ mod tests {
         assert_eq!(running.iter().map(|i| i.id).collect::<Vec<_>>(), [3]);
         assert_eq!(completed.iter().map(|i| i.id).collect::<Vec<_>>(), [1]);
         assert_eq!(
-            failed.iter().map(|i| (i.id, i.failed.clone())).collect::<Vec<_>>(),
+            failed.iter().map(|i| (i.id, i.reason.clone())).collect::<Vec<_>>(),
             [(2, Some("bleed".into()))]
         );
     }
