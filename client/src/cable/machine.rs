@@ -145,6 +145,14 @@ enum Phase {
     Stopped,
 }
 
+impl Phase {
+    /// A socket is open or opening: the phases that frames, a close, a failure and a stale link
+    /// concern.
+    fn has_socket(self) -> bool {
+        matches!(self, Phase::Opening | Phase::Subscribing | Phase::CatchingUp | Phase::Live)
+    }
+}
+
 pub struct Machine<R> {
     mode: Mode,
     rng: R,
@@ -224,8 +232,7 @@ impl<R: Rng> Machine<R> {
                 }
             }
             Input::SocketFailed | Input::SocketClosed => {
-                if matches!(self.phase, Phase::Opening | Phase::Subscribing | Phase::CatchingUp | Phase::Live)
-                {
+                if self.phase.has_socket() {
                     self.lost(now, &mut out);
                 }
             }
@@ -300,7 +307,7 @@ impl<R: Rng> Machine<R> {
     }
 
     fn open(&mut self, now: Instant, out: &mut Vec<Action>) {
-        if matches!(self.phase, Phase::Opening | Phase::Subscribing | Phase::CatchingUp | Phase::Live) {
+        if self.phase.has_socket() {
             out.push(Action::CloseSocket);
         }
         self.phase = Phase::Opening;
@@ -317,7 +324,7 @@ impl<R: Rng> Machine<R> {
 
     /// Closes the socket and every timer that belongs to it.
     fn close(&mut self, out: &mut Vec<Action>) {
-        if matches!(self.phase, Phase::Opening | Phase::Subscribing | Phase::CatchingUp | Phase::Live) {
+        if self.phase.has_socket() {
             out.push(Action::CloseSocket);
         }
         for timer in [Timer::Handshake, Timer::Stale, Timer::Confirm, Timer::Retry, Timer::Backfill] {
@@ -400,7 +407,7 @@ impl<R: Rng> Machine<R> {
     }
 
     fn frame(&mut self, text: &str, now: Instant, out: &mut Vec<Action>) {
-        if !matches!(self.phase, Phase::Opening | Phase::Subscribing | Phase::CatchingUp | Phase::Live) {
+        if !self.phase.has_socket() {
             return;
         }
         self.last_frame = now;
@@ -718,12 +725,7 @@ impl<R: Rng> Machine<R> {
                 tracing::info!("handshake timed out");
                 self.lost(now, out);
             }
-            Timer::Stale
-                if matches!(
-                    self.phase,
-                    Phase::Opening | Phase::Subscribing | Phase::CatchingUp | Phase::Live
-                ) =>
-            {
+            Timer::Stale if self.phase.has_socket() => {
                 let quiet = now.duration_since(self.last_frame);
                 if quiet >= STALE_AFTER {
                     tracing::info!(?quiet, "no frame from the server: the link is stale");
