@@ -111,38 +111,38 @@ impl Settings {
         let mut token = None;
         let mut readable = serde_json::Map::new();
         for (field, value) in fields {
-            // The token is not validated here: it moves to the credential store as it is.
-            if field == "token" {
-                token = value.as_str().map(str::to_owned);
-                continue;
-            }
-            if field == "launch_at_login" {
-                continue; // the OS entry is its truth, never the file
-            }
-            let one = serde_json::Value::Object([(field.clone(), value)].into_iter().collect());
-            match serde_json::from_value::<SettingsPatch>(one.clone()) {
-                Ok(_) => readable.extend(one.as_object().cloned().unwrap_or_default()),
-                Err(error) => {
-                    refused.insert(field, format!("does not read ({error})"));
+            match field.as_str() {
+                // Not validated here: an old file's token moves to the credential store as it is.
+                "token" => token = value.as_str().map(str::to_owned),
+                // The OS entry is its truth, never the file.
+                "launch_at_login" => {}
+                _ => {
+                    let one = serde_json::Map::from_iter([(field.clone(), value.clone())]);
+                    match serde_json::from_value::<SettingsPatch>(one.into()) {
+                        Ok(_) => {
+                            readable.insert(field, value);
+                        }
+                        Err(error) => {
+                            refused.insert(field, format!("does not read ({error})"));
+                        }
+                    }
                 }
             }
         }
-        let mut patch: SettingsPatch =
-            serde_json::from_value(serde_json::Value::Object(readable)).unwrap_or_default();
-        if let Some(url) = patch.hub_url.take() {
-            let (url, url_token) = split_token(&url);
-            patch.hub_url = Some(url);
+        if let Some(serde_json::Value::String(url)) = readable.get_mut("hub_url") {
+            let (clean, url_token) = split_token(url);
+            *url = clean;
             token = token.or(url_token);
         }
         // Each round leaves out what the last refused; a field refused for another's sake (the
-        // snapshot path against the hub URL) then passes.
+        // snapshot path against the hub URL) then passes. Every round drops a field, so it ends.
         let settings = loop {
-            match Settings::default().apply(patch.clone()) {
+            // Each field read on its own above, so together they read too.
+            let patch = serde_json::from_value(readable.clone().into()).unwrap_or_default();
+            match Settings::default().apply(patch) {
                 Ok(settings) => break settings,
-                Err(Error::InvalidSettings(invalid)) => {
-                    for field in invalid.keys() {
-                        patch.clear(field);
-                    }
+                Err(Error::InvalidSettings(invalid)) if invalid.keys().any(|f| readable.contains_key(f)) => {
+                    readable.retain(|field, _| !invalid.contains_key(field));
                     refused.extend(invalid);
                 }
                 Err(_) => break Settings::default(),

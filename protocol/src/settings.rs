@@ -88,29 +88,6 @@ pub struct SettingsPatch {
     pub allow_insecure_token: Option<bool>,
 }
 
-impl SettingsPatch {
-    /// Leaves `field` (by its JSON name) unchanged; an unknown name changes nothing.
-    pub fn clear(&mut self, field: &str) {
-        match field {
-            "hub_url" => self.hub_url = None,
-            "token" => self.token = None,
-            "channel" => self.channel = None,
-            "snapshot_path" => self.snapshot_path = None,
-            "realtime" => self.realtime = None,
-            "auto_refresh" => self.auto_refresh = None,
-            "refresh_interval_s" => self.refresh_interval_s = None,
-            "frame_window_ms" => self.frame_window_ms = None,
-            "notify_job_orders" => self.notify_job_orders = None,
-            "notify_failed_exports" => self.notify_failed_exports = None,
-            "theme" => self.theme = None,
-            "close_to_tray" => self.close_to_tray = None,
-            "launch_at_login" => self.launch_at_login = None,
-            "allow_insecure_token" => self.allow_insecure_token = None,
-            _ => {}
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
