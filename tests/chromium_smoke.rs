@@ -100,11 +100,14 @@ async fn the_dashboard_renders_and_updates_in_chromium() {
     assert!(dist.join("pressroom_ui_bg.wasm").exists(), "build the UI first (scripts/build-ui)");
     let snapshot = Snapshot {
         totals: Totals { books: 3, covers: 2, job_orders: 41, print_exports: 5 },
-        recent_activity: vec![order(41, 9)],
+        recent_activity: [order(41, 9)].into_iter().collect(),
         seq: Some(9),
         ..Snapshot::default()
     };
-    let dashboard = DashboardView { connection: ConnectionView::new(ConnectionState::Live), snapshot };
+    let dashboard = DashboardView {
+        connection: ConnectionView::new(ConnectionState::Live),
+        frame: Frame::full(&snapshot),
+    };
     let settings = SettingsView {
         hub_url: "ws://127.0.0.1:3000/cable".into(),
         token_set: false,

@@ -159,9 +159,9 @@ mod tests {
                 epoch: Some("e".into()),
                 seq: Some(7),
                 totals: Totals { job_orders: 7, ..Totals::default() },
+                recent_activity: [event].into_iter().collect(),
                 ..Snapshot::default()
             },
-            activity: vec![event],
             saved_at: Utc::now(),
             data_at: Some(Utc::now()),
         }

@@ -2,11 +2,7 @@
 //! at most one frame per window (exact totals, and the feed items new since the last frame), the
 //! chart series at most once a second, and nothing while paused or while no window is visible.
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
-
-use pressroom_protocol::view::FEED_LIMIT;
-use pressroom_protocol::Event;
 
 /// Never more than 20 frames a second, whatever the setting says.
 pub const MIN_WINDOW: Duration = Duration::from_millis(50);
@@ -16,8 +12,8 @@ pub const CHART_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {
-    /// Events were applied to the state.
-    Applied(Vec<Event>),
+    /// This many events were applied to the state (which keeps the feed and what of it is new).
+    Applied(usize),
     /// The state was replaced (a snapshot): the next frame carries everything.
     Replaced,
     Pause,
@@ -34,9 +30,6 @@ pub enum Input {
 /// What a frame should carry besides the exact totals, which are read when it is built.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FramePlan {
-    /// Newest first, at most [`FEED_LIMIT`]: the feed shows no more, so older ones would only
-    /// pile up (while paused, for as long as the pause lasts).
-    pub new_activity: VecDeque<Event>,
     /// The feed is to be replaced by the state's whole feed.
     pub full: bool,
     /// Include the chart's series.
@@ -91,17 +84,11 @@ impl Coalescer {
     pub fn handle(&mut self, input: Input, now: Instant) -> Vec<Output> {
         let mut out = Vec::new();
         match input {
-            Input::Applied(events) => {
+            Input::Applied(count) => {
                 if self.paused {
-                    self.unseen += events.len() as u64;
+                    self.unseen += count as u64;
                 }
                 self.chart_dirty = true;
-                if !self.pending.full {
-                    for event in events {
-                        self.pending.new_activity.push_front(event);
-                    }
-                    self.pending.new_activity.truncate(FEED_LIMIT);
-                }
                 self.dirty = true;
             }
             Input::Replaced => {
@@ -119,7 +106,7 @@ impl Coalescer {
                 if self.paused {
                     self.paused = false;
                     // One catch-up frame with everything, straight away.
-                    self.pending = FramePlan { full: true, chart: true, ..FramePlan::default() };
+                    self.pending = FramePlan { full: true, chart: true };
                     self.dirty = true;
                     self.chart_dirty = true;
                     self.emit(now, &mut out);
@@ -219,20 +206,22 @@ impl Coalescer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pressroom_protocol::EventKind;
-    use serde_json::json;
+    use pressroom_protocol::Feed;
 
-    fn event(id: i64) -> Event {
-        Event::new(EventKind::JobOrderCreated, json!({"id": id}))
-    }
-
-    /// Drives a coalescer through a schedule of inputs, firing its timer when asked.
+    /// Drives a coalescer through a schedule of inputs, firing its timer when asked. Events are
+    /// numbers in a feed kept as the state keeps it; its frames build the feed a window shows.
     struct Sim {
         coalescer: Coalescer,
         start: Instant,
         timer: Option<Instant>,
         frames: Vec<(Duration, FramePlan)>,
         unseen: Vec<u64>,
+        feed: Feed<i64>,
+        /// Items joined the feed since the last frame, as the state counts them.
+        unsent: usize,
+        shown: Feed<i64>,
+        /// Items that reached the window as new, over all frames.
+        delivered: usize,
     }
 
     impl Sim {
@@ -243,7 +232,23 @@ mod tests {
                 timer: None,
                 frames: vec![],
                 unseen: vec![],
+                feed: Feed::default(),
+                unsent: 0,
+                shown: Feed::default(),
+                delivered: 0,
             }
+        }
+
+        /// Events `ids` are applied to the state at `at`.
+        fn arrive(&mut self, ids: impl IntoIterator<Item = i64>, at: Duration) {
+            self.run_timer_until(at);
+            let mut count = 0;
+            for id in ids {
+                self.feed.push(id);
+                count += 1;
+            }
+            self.unsent += count;
+            self.apply(Input::Applied(count), self.start + at);
         }
 
         fn feed(&mut self, input: Input, at: Duration) {
@@ -254,7 +259,18 @@ mod tests {
         fn apply(&mut self, input: Input, now: Instant) {
             for output in self.coalescer.handle(input, now) {
                 match output {
-                    Output::Frame(plan) => self.frames.push((now - self.start, plan)),
+                    Output::Frame(plan) => {
+                        // What the state puts in the frame, applied as the window does.
+                        if plan.full {
+                            self.shown = self.feed.clone();
+                        } else {
+                            let new = self.unsent.min(self.feed.len());
+                            self.shown.prepend(self.feed.iter().take(new).copied());
+                            self.delivered += new;
+                        }
+                        self.unsent = 0;
+                        self.frames.push((now - self.start, plan));
+                    }
                     Output::Arm(at) => self.timer = Some(at),
                     Output::Unseen(n) => self.unseen.push(n),
                 }
@@ -274,7 +290,7 @@ mod tests {
         let mut sim = Sim::new(DEFAULT_WINDOW);
         // 1000 events in one second, one every millisecond.
         for n in 0..1000 {
-            sim.feed(Input::Applied(vec![event(n)]), Duration::from_millis(n as u64));
+            sim.arrive([n], Duration::from_millis(n as u64));
         }
         sim.run_timer_until(Duration::from_secs(2));
         let times: Vec<Duration> = sim.frames.iter().map(|(t, _)| *t).collect();
@@ -282,19 +298,15 @@ mod tests {
             assert!(pair[1] - pair[0] >= DEFAULT_WINDOW, "frames {:?} and {:?} too close", pair[0], pair[1]);
         }
         assert!(sim.frames.len() <= 11, "{} frames for one second", sim.frames.len());
-        let items: Vec<i64> = sim
-            .frames
-            .iter()
-            .rev()
-            .flat_map(|(_, plan)| plan.new_activity.iter().map(|e| e.int("id").unwrap()))
-            .collect();
-        assert_eq!(items, (0..1000).rev().collect::<Vec<_>>(), "every item once, newest first");
+        assert_eq!(sim.delivered, 1000, "every item once");
+        assert_eq!(&*sim.shown, &*sim.feed, "the window shows the state's feed, newest first");
+        assert_eq!(sim.shown[0], 999);
     }
 
     #[test]
     fn the_first_change_goes_out_at_once() {
         let mut sim = Sim::new(DEFAULT_WINDOW);
-        sim.feed(Input::Applied(vec![event(1)]), Duration::from_millis(5));
+        sim.arrive([1], Duration::from_millis(5));
         assert_eq!(sim.frames.len(), 1);
         assert_eq!(sim.frames[0].0, Duration::from_millis(5));
     }
@@ -303,7 +315,7 @@ mod tests {
     fn the_window_is_never_under_fifty_milliseconds() {
         let mut sim = Sim::new(Duration::ZERO);
         for n in 0..100 {
-            sim.feed(Input::Applied(vec![event(n)]), Duration::from_millis(n as u64 * 5));
+            sim.arrive([n], Duration::from_millis(n as u64 * 5));
         }
         sim.run_timer_until(Duration::from_secs(1));
         assert!(sim.frames.windows(2).all(|w| w[1].0 - w[0].0 >= MIN_WINDOW));
@@ -313,7 +325,7 @@ mod tests {
     fn chart_series_go_out_at_most_once_a_second() {
         let mut sim = Sim::new(DEFAULT_WINDOW);
         for n in 0..50 {
-            sim.feed(Input::Applied(vec![event(n)]), Duration::from_millis(n as u64 * 100));
+            sim.arrive([n], Duration::from_millis(n as u64 * 100));
         }
         sim.run_timer_until(Duration::from_secs(7));
         let charts: Vec<Duration> = sim.frames.iter().filter(|(_, p)| p.chart).map(|(t, _)| *t).collect();
@@ -326,10 +338,10 @@ mod tests {
     #[test]
     fn pause_freezes_frames_counts_unseen_events_and_resume_catches_up_in_one_frame() {
         let mut sim = Sim::new(DEFAULT_WINDOW);
-        sim.feed(Input::Applied(vec![event(1)]), Duration::ZERO);
+        sim.arrive([1], Duration::ZERO);
         sim.feed(Input::Pause, Duration::from_millis(10));
         for n in 2..=31 {
-            sim.feed(Input::Applied(vec![event(n)]), Duration::from_millis(10 * n as u64));
+            sim.arrive([n], Duration::from_millis(10 * n as u64));
         }
         sim.run_timer_until(Duration::from_secs(2));
         assert_eq!(sim.frames.len(), 1, "no frame while paused");
@@ -340,6 +352,7 @@ mod tests {
         let (at, plan) = &sim.frames[1];
         assert_eq!(*at, Duration::from_secs(3));
         assert!(plan.full && plan.chart, "one catch-up frame with everything");
+        assert_eq!(&*sim.shown, &*sim.feed);
     }
 
     #[test]
@@ -347,49 +360,47 @@ mod tests {
         let mut sim = Sim::new(DEFAULT_WINDOW);
         sim.feed(Input::Pause, Duration::ZERO);
         for n in 0..20_000 {
-            sim.feed(Input::Applied(vec![event(n)]), Duration::from_millis(1 + n as u64 / 10));
+            sim.arrive([n], Duration::from_millis(1 + n as u64 / 10));
         }
         sim.run_timer_until(Duration::from_secs(3));
         assert_eq!(*sim.unseen.last().unwrap(), 20_000, "the count is exact");
-        let kept: Vec<i64> =
-            sim.coalescer.pending.new_activity.iter().map(|e| e.int("id").unwrap()).collect();
-        assert_eq!(
-            kept,
-            (20_000 - FEED_LIMIT as i64..20_000).rev().collect::<Vec<_>>(),
-            "the newest, newest first"
-        );
+        assert_eq!(sim.frames.len(), 0);
+        sim.feed(Input::Resume, Duration::from_secs(4));
+        assert!(sim.frames[0].1.full, "the catch-up replaces the feed: {:?}", sim.frames);
+        assert_eq!(sim.shown[0], 19_999);
     }
 
     #[test]
     fn a_replaced_state_sends_a_full_frame() {
         let mut sim = Sim::new(DEFAULT_WINDOW);
-        sim.feed(Input::Applied(vec![event(1)]), Duration::ZERO);
-        sim.feed(Input::Applied(vec![event(2)]), Duration::from_millis(10));
+        sim.arrive([1], Duration::ZERO);
+        sim.arrive([2], Duration::from_millis(10));
         sim.feed(Input::Replaced, Duration::from_millis(20));
-        sim.feed(Input::Applied(vec![event(3)]), Duration::from_millis(30));
+        sim.arrive([3], Duration::from_millis(30));
         sim.run_timer_until(Duration::from_secs(1));
         let (_, plan) = &sim.frames[1];
         assert!(plan.full, "the full frame covers the events around it");
-        assert!(plan.new_activity.is_empty());
+        assert_eq!(&*sim.shown, &*sim.feed);
     }
 
     #[test]
     fn hidden_sends_nothing_and_showing_sends_one_full_frame() {
         let mut sim = Sim::new(DEFAULT_WINDOW);
-        sim.feed(Input::Applied(vec![event(1)]), Duration::ZERO);
+        sim.arrive([1], Duration::ZERO);
         assert_eq!(sim.frames.len(), 1);
         sim.feed(Input::Hidden, Duration::from_millis(10));
         for n in 0..1000 {
-            sim.feed(Input::Applied(vec![event(n + 2)]), Duration::from_millis(20 + n as u64));
+            sim.arrive([n + 2], Duration::from_millis(20 + n as u64));
         }
         sim.run_timer_until(Duration::from_secs(60));
         assert_eq!(sim.frames.len(), 1, "no frame while hidden");
-        assert!(sim.coalescer.pending.new_activity.is_empty(), "nothing piles up while hidden");
+
         sim.feed(Input::Shown, Duration::from_secs(61));
         assert_eq!(sim.frames.len(), 2);
         let (at, plan) = &sim.frames[1];
         assert_eq!(*at, Duration::from_secs(61), "at once");
         assert!(plan.full && plan.chart, "the catch-up carries everything: {plan:?}");
+        assert_eq!(&*sim.shown, &*sim.feed);
         sim.feed(Input::Shown, Duration::from_secs(62));
         assert_eq!(sim.frames.len(), 2, "showing again changes nothing");
     }
@@ -399,7 +410,7 @@ mod tests {
         let mut sim = Sim::new(DEFAULT_WINDOW);
         sim.feed(Input::Pause, Duration::ZERO);
         sim.feed(Input::Hidden, Duration::from_millis(10));
-        sim.feed(Input::Applied(vec![event(1), event(2)]), Duration::from_secs(1));
+        sim.arrive([1, 2], Duration::from_secs(1));
         sim.run_timer_until(Duration::from_secs(5));
         assert_eq!(sim.unseen, [0]);
         sim.feed(Input::Shown, Duration::from_secs(6));

@@ -87,7 +87,7 @@ impl<O: Outlet, B: Observer> Presenter<O, B> {
             self.observer.notify(notice);
         }
         self.fresh();
-        self.pace(Pace::Applied(vec![event]), now);
+        self.pace(Pace::Applied(1), now);
         self.observer.changed();
     }
 

@@ -1,26 +1,19 @@
 //! The dashboard state the backend keeps: one per app, shared by the driver (which writes it),
 //! the commands and the cache writer (which read it).
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use pressroom_protocol::snapshot::Applied;
-use pressroom_protocol::view::FEED_LIMIT;
 use pressroom_protocol::{ConnectionState, ConnectionView, DashboardView, Event, Frame, Snapshot};
 use serde::{Deserialize, Serialize};
 
 use crate::coalescer::FramePlan;
 
-/// Feed items kept (and cached) for the offline view.
-pub const KEPT_ACTIVITY: usize = 500;
-
-/// What the cache stores: the snapshot and the longer feed.
+/// What the cache stores: the snapshot, whose feed is the one the dashboard shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Saved {
     pub snapshot: Snapshot,
-    /// Newest first, at most [`KEPT_ACTIVITY`].
-    pub activity: Vec<Event>,
     pub saved_at: DateTime<Utc>,
     /// When this data was last confirmed by the server (older caches: unknown).
     #[serde(default)]
@@ -37,7 +30,8 @@ impl Saved {
 struct Inner {
     connection: ConnectionView,
     snapshot: Snapshot,
-    activity: VecDeque<Event>,
+    /// Events that joined the feed since the last frame was built.
+    unsent: usize,
     data_at: Option<DateTime<Utc>>,
 }
 
@@ -49,7 +43,7 @@ impl Default for SharedDashboard {
         SharedDashboard(Arc::new(Mutex::new(Inner {
             connection: ConnectionView::new(ConnectionState::Connecting),
             snapshot: Snapshot::default(),
-            activity: VecDeque::new(),
+            unsent: 0,
             data_at: None,
         })))
     }
@@ -65,9 +59,7 @@ impl SharedDashboard {
     /// What a window shows when it (re)loads.
     pub fn view(&self) -> DashboardView {
         let inner = self.lock();
-        let mut snapshot = inner.snapshot.clone();
-        snapshot.recent_activity = inner.activity.iter().take(FEED_LIMIT).cloned().collect();
-        DashboardView { connection: inner.connection.clone(), snapshot }
+        DashboardView { connection: inner.connection.clone(), frame: Frame::full(&inner.snapshot) }
     }
 
     pub fn connection(&self) -> ConnectionView {
@@ -83,6 +75,11 @@ impl SharedDashboard {
         self.lock().data_at = Some(at);
     }
 
+    /// The state as it stands, feed included.
+    pub fn snapshot(&self) -> Snapshot {
+        self.lock().snapshot.clone()
+    }
+
     pub fn job_orders(&self) -> u64 {
         self.lock().snapshot.totals.job_orders
     }
@@ -92,53 +89,38 @@ impl SharedDashboard {
     }
 
     /// Replaces the snapshot (one fetched from the server).
-    pub fn replace(&self, mut snapshot: Snapshot) {
-        let mut inner = self.lock();
-        // A server's feed longer than what is kept would only cost memory.
-        snapshot.recent_activity.truncate(KEPT_ACTIVITY);
-        inner.activity = snapshot.recent_activity.iter().cloned().collect();
-        inner.snapshot = snapshot;
+    pub fn replace(&self, snapshot: Snapshot) {
+        self.lock().snapshot = snapshot;
     }
 
     /// Applies a live event; false if it was already counted.
     pub fn apply(&self, event: &Event) -> bool {
         let mut inner = self.lock();
-        match inner.snapshot.apply(event) {
-            Applied::AlreadySeen => false,
-            Applied::Yes => {
-                inner.activity.push_front(event.clone());
-                inner.activity.truncate(KEPT_ACTIVITY);
-                true
-            }
-        }
+        let applied = inner.snapshot.apply(event) == Applied::Yes;
+        inner.unsent += usize::from(applied);
+        applied
     }
 
-    /// A frame with the exact totals now and what `plan` says to carry.
+    /// A frame with the exact totals now, the feed items new since the last frame (or the whole
+    /// feed), and what else `plan` says to carry.
     pub fn frame(&self, plan: FramePlan) -> Frame {
-        let inner = self.lock();
-        let new_activity = if plan.full {
-            inner.activity.iter().take(FEED_LIMIT).cloned().collect()
-        } else {
-            plan.new_activity.into()
-        };
+        let mut inner = self.lock();
+        let new = std::mem::take(&mut inner.unsent);
+        let snapshot = &inner.snapshot;
+        let feed = &snapshot.recent_activity;
         Frame {
-            totals: inner.snapshot.totals,
-            print_exports_by_status: inner.snapshot.print_exports_by_status,
-            new_activity,
+            totals: snapshot.totals,
+            print_exports_by_status: snapshot.print_exports_by_status,
+            new_activity: feed.iter().take(if plan.full { feed.len() } else { new }).cloned().collect(),
             reset_activity: plan.full,
-            job_order_volume: plan.chart.then(|| inner.snapshot.job_order_volume.clone()),
+            job_order_volume: plan.chart.then(|| snapshot.job_order_volume.clone()),
         }
     }
 
     /// What to write to the cache.
     pub fn saved(&self, now: DateTime<Utc>) -> Saved {
         let inner = self.lock();
-        Saved {
-            snapshot: inner.snapshot.clone(),
-            activity: inner.activity.iter().cloned().collect(),
-            saved_at: now,
-            data_at: inner.data_at,
-        }
+        Saved { snapshot: inner.snapshot.clone(), saved_at: now, data_at: inner.data_at }
     }
 
     /// Shows what the cache held.
@@ -146,14 +128,13 @@ impl SharedDashboard {
         let mut inner = self.lock();
         inner.data_at = Some(saved.data_at());
         inner.snapshot = saved.snapshot;
-        inner.activity = saved.activity.into_iter().take(KEPT_ACTIVITY).collect();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pressroom_protocol::EventKind;
+    use pressroom_protocol::{EventKind, FEED_LIMIT};
     use serde_json::json;
 
     fn event(seq: u64) -> Event {
@@ -162,21 +143,54 @@ mod tests {
         event
     }
 
+    fn seqs(events: &[Event]) -> Vec<u64> {
+        events.iter().map(|e| e.seq.unwrap()).collect()
+    }
+
     #[test]
-    fn the_feed_keeps_five_hundred_and_frames_carry_two_hundred() {
+    fn the_feed_is_kept_once_and_frames_carry_what_is_new() {
         let dashboard = SharedDashboard::default();
         for seq in 1..=600 {
             assert!(dashboard.apply(&event(seq)));
         }
         assert!(!dashboard.apply(&event(600)), "a replay is not counted");
         let saved = dashboard.saved(Utc::now());
-        assert_eq!(saved.activity.len(), KEPT_ACTIVITY);
-        assert_eq!(saved.activity[0].seq, Some(600));
-        let frame = dashboard.frame(FramePlan { full: true, chart: true, ..FramePlan::default() });
+        assert_eq!(saved.snapshot.recent_activity.len(), FEED_LIMIT);
+        assert_eq!(saved.snapshot.recent_activity[0].seq, Some(600));
+        let frame = dashboard.frame(FramePlan { full: true, chart: true });
         assert_eq!(frame.totals.job_orders, 600);
         assert_eq!(frame.new_activity.len(), FEED_LIMIT);
         assert!(frame.reset_activity && frame.job_order_volume.is_some());
-        assert_eq!(dashboard.view().snapshot.recent_activity.len(), FEED_LIMIT);
+        assert_eq!(dashboard.view().frame, frame, "a window that loads gets the same full frame");
+
+        for seq in 601..=603 {
+            dashboard.apply(&event(seq));
+        }
+        let frame = dashboard.frame(FramePlan::default());
+        assert_eq!(seqs(&frame.new_activity), [603, 602, 601]);
+        assert!(!frame.reset_activity && frame.job_order_volume.is_none());
+        assert!(dashboard.frame(FramePlan::default()).new_activity.is_empty(), "each item goes out once");
+        for seq in 604..=1000 {
+            dashboard.apply(&event(seq));
+        }
+        let flood = dashboard.frame(FramePlan::default());
+        assert_eq!(flood.new_activity.len(), FEED_LIMIT, "never more than the feed holds");
+        assert_eq!(flood.new_activity[0].seq, Some(1000));
+    }
+
+    #[test]
+    fn a_cache_written_with_the_separate_feed_still_reads() {
+        let snapshot = json!({"totals": {"books": 0, "covers": 0, "job_orders": 2, "print_exports": 0},
+                              "recent_activity": [event(2), event(1)]});
+        let activity: Vec<Event> = (1..=500).rev().map(event).collect();
+        let saved: Saved = serde_json::from_value(json!({
+            "snapshot": snapshot, "activity": activity, "saved_at": "2026-12-01T10:00:00Z"
+        }))
+        .unwrap();
+        let dashboard = SharedDashboard::default();
+        dashboard.restore(saved);
+        assert_eq!(dashboard.job_orders(), 2);
+        assert_eq!(seqs(&dashboard.view().frame.new_activity), [2, 1]);
     }
 
     #[test]

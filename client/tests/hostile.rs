@@ -37,7 +37,7 @@ async fn an_oversized_frame_is_refused_reported_and_survived() {
             misbehaving(|w| matches!(w, Misbehaviour::MessageTooLarge { .. })),
         )
         .await;
-    assert!(client.dashboard.view().snapshot.recent_activity.is_empty(), "nothing of it was shown");
+    assert!(client.dashboard.view().frame.new_activity.is_empty(), "nothing of it was shown");
     server.set(Behaviour::Behave, 7);
     recovers(&mut client, 7).await;
 }
@@ -59,7 +59,7 @@ async fn a_flood_of_early_frames_is_dropped_for_a_snapshot() {
     server.set(Behaviour::Behave, 9);
     server.kick();
     recovers(&mut client, 9).await;
-    let shown = client.dashboard.view().snapshot;
+    let shown = client.dashboard.snapshot();
     assert_eq!(shown.seq, Some(9), "no flooded seq was taken as real");
 }
 
@@ -74,7 +74,7 @@ async fn a_huge_summary_is_cut_off_reported_and_survived() {
             misbehaving(|w| matches!(w, Misbehaviour::BodyTooLarge { .. })),
         )
         .await;
-    assert_eq!(client.dashboard.view().snapshot.totals.job_orders, 0, "nothing of it was applied");
+    assert_eq!(client.dashboard.job_orders(), 0, "nothing of it was applied");
     server.set(Behaviour::Behave, 6);
     recovers(&mut client, 6).await;
 }

@@ -30,7 +30,7 @@ async fn broadcasts_apply_and_a_restart_is_survived() {
     let order = json!({"event": "job_order_created", "data": {"id": 1, "customer": "Acme", "quantity": 3}});
     rails.control("broadcast", order.clone()).await;
     client.wait_dashboard("one job order", PROMPTLY, |s| s.totals.job_orders == 1).await;
-    let seen = client.dashboard.view().snapshot.recent_activity[0].clone();
+    let seen = client.dashboard.view().frame.new_activity[0].clone();
     assert_eq!(seen.str("customer"), Some("Acme"));
     assert!(seen.at.is_some(), "an event without a time is stamped on arrival");
 

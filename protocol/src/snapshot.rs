@@ -4,10 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::event::{Event, EventKind};
+use crate::feed::Feed;
 use crate::volume::JobOrderVolume;
-
-/// How many events `recent_activity` keeps, newest first.
-pub const RECENT_ACTIVITY_LIMIT: usize = 100;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -79,7 +77,8 @@ pub struct Snapshot {
     #[serde(default)]
     pub print_exports_by_status: ExportStatusCounts,
     #[serde(default)]
-    pub recent_activity: Vec<Event>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Event>))]
+    pub recent_activity: Feed<Event>,
     #[serde(default)]
     pub job_order_volume: JobOrderVolume,
 }
@@ -130,8 +129,7 @@ impl Snapshot {
         if event.at.is_some() {
             self.at = event.at;
         }
-        self.recent_activity.insert(0, event.clone());
-        self.recent_activity.truncate(RECENT_ACTIVITY_LIMIT);
+        self.recent_activity.push(event.clone());
         Applied::Yes
     }
 }
@@ -139,6 +137,7 @@ impl Snapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::feed::FEED_LIMIT;
     use serde_json::json;
 
     fn event(kind: &str, seq: Option<u64>) -> Event {
@@ -224,11 +223,11 @@ mod tests {
     #[test]
     fn the_feed_is_newest_first_and_bounded() {
         let mut snapshot = Snapshot::default();
-        for seq in 1..=(RECENT_ACTIVITY_LIMIT as u64 + 5) {
+        for seq in 1..=(FEED_LIMIT as u64 + 5) {
             snapshot.apply(&event("job_order_created", Some(seq)));
         }
-        assert_eq!(snapshot.recent_activity.len(), RECENT_ACTIVITY_LIMIT);
-        assert_eq!(snapshot.recent_activity[0].seq, Some(RECENT_ACTIVITY_LIMIT as u64 + 5));
+        assert_eq!(snapshot.recent_activity.len(), FEED_LIMIT);
+        assert_eq!(snapshot.recent_activity[0].seq, Some(FEED_LIMIT as u64 + 5));
     }
 
     #[test]

@@ -7,9 +7,6 @@ use crate::event::Event;
 use crate::snapshot::{ExportStatusCounts, Snapshot, Totals};
 use crate::volume::JobOrderVolume;
 
-/// How many feed items the dashboard shows.
-pub const FEED_LIMIT: usize = 200;
-
 /// Tauri event carrying a [`Frame`].
 pub const FRAME_EVENT: &str = "pressroom://frame";
 /// Tauri event carrying a [`ConnectionView`].
@@ -20,7 +17,7 @@ pub const CONNECTION_EVENT: &str = "pressroom://connection";
 pub struct Frame {
     pub totals: Totals,
     pub print_exports_by_status: ExportStatusCounts,
-    /// Newest first.
+    /// Newest first, at most [`FEED_LIMIT`](crate::FEED_LIMIT).
     pub new_activity: Vec<Event>,
     /// When true, `new_activity` replaces the feed instead of joining it (after a snapshot).
     pub reset_activity: bool,
@@ -35,16 +32,17 @@ impl Frame {
         Frame {
             totals: snapshot.totals,
             print_exports_by_status: snapshot.print_exports_by_status,
-            new_activity: snapshot.recent_activity.clone(),
+            new_activity: snapshot.recent_activity.to_vec(),
             reset_activity: true,
             job_order_volume: Some(snapshot.job_order_volume.clone()),
         }
     }
 }
 
-/// Everything the webview needs when it (re)loads: answered by the `dashboard` command.
+/// Everything the webview needs when it (re)loads: answered by the `dashboard` command. The
+/// frame is a full one, applied like any other.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DashboardView {
     pub connection: ConnectionView,
-    pub snapshot: Snapshot,
+    pub frame: Frame,
 }

@@ -104,13 +104,12 @@ impl Client {
         self.wait_state("Live", within, |v| v.state == ConnectionState::Live).await;
     }
 
-    /// Waits until the dashboard's snapshot satisfies `done`; panics after `within`.
+    /// Waits until the dashboard's state satisfies `done`; panics after `within`.
     pub async fn wait_dashboard(&mut self, what: &str, within: Duration, done: impl Fn(&Snapshot) -> bool) {
         let dashboard = self.dashboard.clone();
-        let shown = tokio::time::timeout(within, self.frames.wait_for(|_| done(&dashboard.view().snapshot)))
-            .await
-            .is_ok();
-        assert!(shown, "the dashboard never showed {what}; it shows {:?}", dashboard.view().snapshot.totals);
+        let shown =
+            tokio::time::timeout(within, self.frames.wait_for(|_| done(&dashboard.snapshot()))).await.is_ok();
+        assert!(shown, "the dashboard never showed {what}; it shows {:?}", dashboard.snapshot().totals);
     }
 }
 

@@ -5,16 +5,15 @@ use std::rc::Rc;
 
 use pressroom_protocol::settings::SettingsView;
 use pressroom_protocol::{
-    ConnectionView, DashboardView, Event, ExportStatusCounts, Frame, JobOrderVolume, Totals,
+    ConnectionView, DashboardView, Event, ExportStatusCounts, Feed, Frame, JobOrderVolume, Totals,
 };
 use yew::Reducible;
 
-pub use pressroom_protocol::view::FEED_LIMIT as ACTIVITY_LIMIT;
-
-/// The feed, shared by the panels that show it: cloning is a pointer copy, and two are equal
-/// only when they are the same list, so a frame that brings no new item re-renders no panel.
+/// The feed as the backend's frames bring it, shared by the panels that show it: cloning is a
+/// pointer copy, and two are equal only when they are the same list, so a frame that brings no
+/// new item re-renders no panel.
 #[derive(Debug, Clone, Default)]
-pub struct Activity(Rc<Vec<Rc<Event>>>);
+pub struct Activity(Rc<Feed<Rc<Event>>>);
 
 impl PartialEq for Activity {
     fn eq(&self, other: &Self) -> bool {
@@ -27,7 +26,7 @@ impl std::ops::Deref for Activity {
     type Target = [Rc<Event>];
 
     fn deref(&self) -> &[Rc<Event>] {
-        &self.0
+        &self.0[..]
     }
 }
 
@@ -70,7 +69,7 @@ impl Reducible for Dashboard {
         match action {
             Action::Loaded(view) => {
                 next.connection = Some(view.connection);
-                next.apply_frame(Frame::full(&view.snapshot));
+                next.apply_frame(view.frame);
                 next.bridge_error = None;
             }
             Action::Frame(frame) => next.apply_frame(frame),
@@ -92,15 +91,13 @@ impl Dashboard {
         if let Some(volume) = frame.job_order_volume {
             self.volume = volume;
         }
-        if frame.reset_activity || !frame.new_activity.is_empty() {
-            let mut activity: Vec<Rc<Event>> = frame.new_activity.into_iter().map(Rc::new).collect();
-            if !frame.reset_activity {
-                activity.extend(
-                    self.activity.iter().take(ACTIVITY_LIMIT.saturating_sub(activity.len())).cloned(),
-                );
-            }
-            activity.truncate(ACTIVITY_LIMIT);
-            self.activity = Activity(Rc::new(activity));
+        let new = frame.new_activity.into_iter().map(Rc::new);
+        if frame.reset_activity {
+            self.activity = Activity(Rc::new(new.collect()));
+        } else if new.len() > 0 {
+            let mut feed = (*self.activity.0).clone();
+            feed.prepend(new);
+            self.activity = Activity(Rc::new(feed));
         }
     }
 
@@ -113,7 +110,7 @@ impl Dashboard {
 mod tests {
     use super::*;
     use pressroom_protocol::volume::Bucket;
-    use pressroom_protocol::{ConnectionState, EventKind, Snapshot};
+    use pressroom_protocol::{ConnectionState, EventKind, Snapshot, FEED_LIMIT};
     use serde_json::json;
 
     fn event(id: i64) -> Event {
@@ -128,14 +125,14 @@ mod tests {
     fn loading_shows_the_backend_view() {
         let snapshot = Snapshot {
             totals: Totals { books: 1, covers: 2, job_orders: 3, print_exports: 4 },
-            recent_activity: vec![event(2), event(1)],
+            recent_activity: [event(2), event(1)].into_iter().collect(),
             ..Default::default()
         };
         let state = reduce(
             Dashboard { bridge_error: Some("x".into()), ..Default::default() },
             Action::Loaded(DashboardView {
                 connection: ConnectionView::new(ConnectionState::Live),
-                snapshot,
+                frame: Frame::full(&snapshot),
             }),
         );
         assert_eq!(state.connection, Some(ConnectionView::new(ConnectionState::Live)));
@@ -147,6 +144,7 @@ mod tests {
     #[test]
     fn frames_set_exact_totals_and_prepend_new_items() {
         let state = Dashboard { activity: [event(1)].into_iter().collect(), ..Default::default() };
+        let kept = state.activity[0].clone();
         let frame = Frame {
             totals: Totals { job_orders: 3, ..Default::default() },
             new_activity: vec![event(3), event(2)],
@@ -158,17 +156,17 @@ mod tests {
             state.activity.iter().map(|e| (**e).clone()).collect::<Vec<_>>(),
             [event(3), event(2), event(1)]
         );
-        assert!(Rc::ptr_eq(&state.activity[2], &state.activity[2]), "kept items stay shared");
+        assert!(Rc::ptr_eq(&state.activity[2], &kept), "kept items stay shared");
     }
 
     #[test]
     fn a_reset_frame_replaces_the_feed_and_the_feed_is_bounded() {
-        let many: Vec<Event> = (0..(ACTIVITY_LIMIT as i64 + 10)).map(event).collect();
+        let many: Vec<Event> = (0..(FEED_LIMIT as i64 + 10)).map(event).collect();
         let state = reduce(
             Dashboard { activity: [event(-1)].into_iter().collect(), ..Default::default() },
             Action::Frame(Frame { new_activity: many, reset_activity: true, ..Default::default() }),
         );
-        assert_eq!(state.activity.len(), ACTIVITY_LIMIT);
+        assert_eq!(state.activity.len(), FEED_LIMIT);
         assert_eq!(*state.activity[0], event(0));
     }
 

@@ -1,5 +1,4 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
-use pressroom_protocol::snapshot::RECENT_ACTIVITY_LIMIT;
 use pressroom_protocol::volume::{Granularity, HOURS, MINUTES};
 use pressroom_protocol::{EventsPage, ExportStatusCounts, JobOrderVolume, Snapshot, Totals};
 
@@ -13,6 +12,8 @@ use crate::HubError;
 /// Summary requests that may wait at once; more are answered 429 (a load-shedding answer, not a
 /// 5xx). Generous: a waiting request costs a task, not a connection.
 pub const MAX_WAITING_SUMMARIES: usize = 1024;
+/// The newest events a summary's `recent_activity` carries (the contract's bound).
+pub const SUMMARY_ACTIVITY: u64 = 100;
 
 /// The summary shared by every request while the head seq and the minute are the same, and the
 /// queue of requests waiting for it. One is computed at a time, so summaries use at most one
@@ -64,10 +65,12 @@ impl Domain {
         )
         .fetch_one(&mut *tx)
         .await?;
-        let after = seq.saturating_sub(RECENT_ACTIVITY_LIMIT as u64);
-        let mut recent_activity =
-            outbox::read_after(&mut *tx, &epoch, after, RECENT_ACTIVITY_LIMIT as u32).await?;
-        recent_activity.reverse();
+        let after = seq.saturating_sub(SUMMARY_ACTIVITY);
+        let recent_activity = outbox::read_after(&mut *tx, &epoch, after, SUMMARY_ACTIVITY as u32)
+            .await?
+            .into_iter()
+            .rev()
+            .collect();
         let mut job_order_volume = JobOrderVolume::empty_at(now);
         for (granularity, prefix, window) in [
             (Granularity::Minute, 16, chrono::TimeDelta::minutes(MINUTES as i64)),

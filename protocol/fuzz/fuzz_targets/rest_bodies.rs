@@ -8,7 +8,7 @@ use pressroom_protocol::{EventsPage, Snapshot};
 
 fuzz_target!(|input: &[u8]| {
     if let Ok(mut snapshot) = serde_json::from_slice::<Snapshot>(input) {
-        for event in snapshot.recent_activity.clone() {
+        for event in snapshot.recent_activity.to_vec() {
             snapshot.apply(&event);
         }
     }
