@@ -56,7 +56,9 @@ impl Observer for AppObserver {
 /// notification service the settings view says so (once).
 pub fn spawn_notification_thread<R: Runtime>(app: AppHandle<R>, notes: Notes) -> mpsc::Sender<Notice> {
     let clicked = app.clone();
+    let identifier = app.config().identifier.clone();
     crate::native::spawn(
+        &identifier,
         move || focus_main(&clicked),
         move || {
             if notes.add(NO_NOTIFICATION_SERVICE) {

@@ -3,7 +3,10 @@
 
 use tauri::{AppHandle, Runtime};
 
-/// Waits for SIGTERM, SIGINT or SIGHUP (Ctrl-C or a closed console on Windows), then exits.
+/// Waits for SIGTERM, SIGINT or SIGHUP (on Windows: Ctrl-C, or the console closing), then exits.
+/// A Windows session's end (log-off, shutdown) reaches the app's windows instead, as
+/// `WM_ENDSESSION`, which Tauri turns into the same `RunEvent::Exit` as Quit; the console's
+/// log-off and shutdown events are not sent to a process with windows.
 pub async fn exit_on_signal<R: Runtime>(app: AppHandle<R>) {
     match wait().await {
         Ok(signal) => {
@@ -29,13 +32,11 @@ async fn wait() -> std::io::Result<&'static str> {
 
 #[cfg(windows)]
 async fn wait() -> std::io::Result<&'static str> {
-    use tokio::signal::windows::{ctrl_c, ctrl_close, ctrl_shutdown};
+    use tokio::signal::windows::{ctrl_c, ctrl_close};
     let mut c = ctrl_c()?;
     let mut close = ctrl_close()?;
-    let mut shutdown = ctrl_shutdown()?;
     Ok(tokio::select! {
         _ = c.recv() => "Ctrl-C",
         _ = close.recv() => "console closed",
-        _ = shutdown.recv() => "shutdown",
     })
 }
