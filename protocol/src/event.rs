@@ -2,7 +2,8 @@
 //!
 //! A stock Rails app sends `{"event", "data"}`; Pressroom's hub adds `seq`, `epoch` and `at`.
 //! `data` stays a JSON object so an app's extra or missing fields never make an event unreadable:
-//! what an event does to the totals depends on its kind alone.
+//! what an event does to the totals depends on its kind alone. Its fields are read through the
+//! kind's typed payload (`payload.rs`).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -93,16 +94,6 @@ impl Event {
         };
         Event { kind, data, seq: None, epoch: None, at: None }
     }
-
-    /// A field of `data`, if it is an integer.
-    pub fn int(&self, field: &str) -> Option<i64> {
-        self.data.get(field).and_then(Value::as_i64)
-    }
-
-    /// A field of `data`, if it is a string.
-    pub fn str(&self, field: &str) -> Option<&str> {
-        self.data.get(field).and_then(Value::as_str)
-    }
 }
 
 #[cfg(test)]
@@ -127,8 +118,8 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(event.kind, EventKind::JobOrderCreated);
-        assert_eq!(event.int("quantity"), Some(40));
-        assert_eq!(event.str("customer"), Some("Acme"));
+        let Some(crate::Payload::JobOrderCreated(order)) = event.payload() else { panic!("a job order") };
+        assert_eq!((order.customer.as_deref(), order.quantity), (Some("Acme"), Some(40)));
         assert_eq!((event.seq, event.epoch.as_deref(), event.at), (None, None, None));
     }
 
@@ -157,6 +148,6 @@ mod tests {
     #[test]
     fn non_object_data_is_kept_under_value() {
         let event = Event::new(EventKind::Other("ping".into()), json!(5));
-        assert_eq!(event.int("value"), Some(5));
+        assert_eq!(event.data["value"], 5);
     }
 }

@@ -83,29 +83,16 @@ pub struct Snapshot {
     pub job_order_volume: JobOrderVolume,
 }
 
-/// What [`Snapshot::apply`] did with an event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Applied {
-    /// The event changed the snapshot (or joined the feed).
-    Yes,
-    /// Its seq is not past the snapshot's in the same epoch: it was already counted.
-    AlreadySeen,
-}
-
 impl Snapshot {
     /// Applies one event: each `*_created` adds one to its total; `print_export_started` adds one
     /// to `print_exports` and to `started`; `completed` / `failed` move one out of `started`.
-    /// Unknown kinds join the feed and change no total. An event whose seq the snapshot already
-    /// covers (same epoch) is ignored, so replaying a backlog never double-counts.
+    /// Unknown kinds join the feed and change no total. Each event is applied once, in seq order,
+    /// by whoever feeds it ([`crate::in_order::InOrder`] drops replays); its seq and epoch become
+    /// the snapshot's.
     ///
     /// Counts saturate: a server's snapshot may claim any number, and must not make the next
     /// event panic (debug) or wrap to zero (release).
-    pub fn apply(&mut self, event: &Event) -> Applied {
-        if let (Some(seq), Some(have)) = (event.seq, self.seq) {
-            if event.epoch == self.epoch && seq <= have {
-                return Applied::AlreadySeen;
-            }
-        }
+    pub fn apply(&mut self, event: &Event) {
         let totals = &mut self.totals;
         if let Some(status) = event.kind.export_status() {
             self.print_exports_by_status.record(status);
@@ -130,7 +117,6 @@ impl Snapshot {
             self.at = event.at;
         }
         self.recent_activity.push(event.clone());
-        Applied::Yes
     }
 }
 
@@ -183,7 +169,7 @@ mod tests {
         ];
         for (kind, totals, status) in cases {
             let mut snapshot = Snapshot::default();
-            assert_eq!(snapshot.apply(&event(kind, None)), Applied::Yes);
+            snapshot.apply(&event(kind, None));
             assert_eq!(snapshot.totals, totals, "{kind}");
             assert_eq!(snapshot.print_exports_by_status, status, "{kind}");
             assert_eq!(snapshot.recent_activity.len(), 1, "{kind} joins the feed");
@@ -204,20 +190,13 @@ mod tests {
     }
 
     #[test]
-    fn seen_seqs_are_not_counted_twice() {
-        let mut snapshot = Snapshot::default();
-        assert_eq!(snapshot.apply(&event("book_created", Some(1))), Applied::Yes);
-        assert_eq!(snapshot.apply(&event("book_created", Some(1))), Applied::AlreadySeen);
-        assert_eq!(snapshot.apply(&event("book_created", Some(2))), Applied::Yes);
-        assert_eq!(snapshot.totals.books, 2);
-        assert_eq!(snapshot.seq, Some(2));
-    }
-
-    #[test]
-    fn a_new_epoch_is_not_mistaken_for_a_replay() {
+    fn an_event_s_seq_and_epoch_become_the_snapshot_s() {
         let mut snapshot = Snapshot { seq: Some(10), epoch: Some("old".into()), ..Default::default() };
-        assert_eq!(snapshot.apply(&event("book_created", Some(1))), Applied::Yes);
+        snapshot.apply(&event("book_created", Some(1)));
+        assert_eq!(snapshot.totals.books, 1);
         assert_eq!((snapshot.seq, snapshot.epoch.as_deref()), (Some(1), Some("e1")));
+        snapshot.apply(&event("book_created", None));
+        assert_eq!((snapshot.seq, snapshot.totals.books), (Some(1), 2), "an event without seq keeps it");
     }
 
     #[test]
