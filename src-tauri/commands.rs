@@ -119,15 +119,16 @@ pub fn new_window(app: AppHandle) -> Result<String> {
 /// What the running connection must be told when settings go from `old` to `new`.
 fn changes(old: &Settings, new: &Settings) -> Vec<Command> {
     let mut commands = Vec::new();
-    let target =
-        |s: &Settings| (s.hub_url.clone(), s.token.clone(), s.channel.clone(), s.snapshot_path.clone());
+    let target = |s: &Settings| {
+        (s.values.hub_url.clone(), s.token.clone(), s.values.channel.clone(), s.values.snapshot_path.clone())
+    };
     if target(old) != target(new) {
         commands.push(Command::SetTarget(Box::new(new.target())));
     }
     if old.mode() != new.mode() {
         commands.push(Command::SetMode(new.mode()));
     }
-    if old.frame_window_ms != new.frame_window_ms {
+    if old.values.frame_window_ms != new.values.frame_window_ms {
         commands.push(Command::SetFrameWindow(new.frame_window()));
     }
     if old.notifications() != new.notifications() {
@@ -144,11 +145,13 @@ mod tests {
     fn only_what_changed_reaches_the_connection() {
         let old = Settings::default();
         assert!(changes(&old, &old).is_empty());
-        let new = Settings { token: Some("t".into()), realtime: false, ..old.clone() };
+        let mut new = Settings { token: Some("t".into()), ..old.clone() };
+        new.values.realtime = false;
         let sent: Vec<String> = changes(&old, &new).iter().map(|c| format!("{c:?}")).collect();
         assert_eq!(sent.len(), 2, "{sent:?}");
         assert!(sent[0].starts_with("SetTarget") && sent[1].starts_with("SetMode"));
-        let theme_only = Settings { theme: pressroom_protocol::settings::Theme::Dark, ..old.clone() };
+        let mut theme_only = old.clone();
+        theme_only.values.theme = pressroom_protocol::settings::Theme::Dark;
         assert!(changes(&old, &theme_only).is_empty(), "the theme is the webview's business");
     }
 }

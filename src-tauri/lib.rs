@@ -7,6 +7,8 @@ mod credentials;
 mod error;
 mod lifecycle;
 mod logs;
+#[cfg(target_os = "macos")]
+mod macos;
 pub mod native;
 mod notes;
 mod private_file;
@@ -59,7 +61,7 @@ pub fn run() {
                 }
                 let settings = launch_settings(&handle, &credentials, token, &notes);
                 app.manage(credentials);
-                tracing::info!(hub = %settings.hub_url, "starting");
+                tracing::info!(hub = %settings.values.hub_url, "starting");
                 let dashboard = SharedDashboard::default();
                 let (driver, commands) = driver::DriverHandle::channel();
 
@@ -118,6 +120,8 @@ pub fn run() {
                 app.manage(driver);
                 app.manage(SettingsState(std::sync::Mutex::new(settings)));
                 app.manage(lifecycle::Visibility::default());
+                #[cfg(target_os = "macos")]
+                macos::install_menu(&handle)?;
                 lifecycle::create_main(&handle)?;
                 Ok(())
             }
@@ -136,6 +140,8 @@ pub fn run() {
         .build(tauri::generate_context!())
         .expect("the Tauri app builds from its configuration");
     app.run(move |app, event| {
+        #[cfg(target_os = "macos")]
+        macos::on_run_event(app, &event);
         if let tauri::RunEvent::Exit = event {
             stop.cancel();
             // A launch from now on becomes the instance (and waits on the data dir's lock for
@@ -248,7 +254,7 @@ fn launch_settings(
         None
     });
     if let Some(stored) = &mut stored {
-        if let Some(old) = stored.take_stored_token() {
+        if let Some(old) = stored.token.take() {
             match credentials.set_token(Some(&old)).and_then(|()| store::save(app, stored)) {
                 Ok(()) => tracing::info!("moved the token out of the settings file"),
                 Err(error) => tracing::error!(%error, "could not move the token out of the settings file"),

@@ -67,7 +67,8 @@ pub fn update_visibility<R: Runtime>(app: &AppHandle<R>) {
 
 /// Closing hides to the tray only if the user wants it and a tray is really shown.
 fn closes_to_tray<R: Runtime>(app: &AppHandle<R>) -> bool {
-    let wanted = app.try_state::<SettingsState>().is_some_and(|s| s.0.lock().is_ok_and(|s| s.close_to_tray));
+    let wanted =
+        app.try_state::<SettingsState>().is_some_and(|s| s.0.lock().is_ok_and(|s| s.values.close_to_tray));
     wanted && app.try_state::<TrayStatus<R>>().is_some() && tray_is_shown()
 }
 

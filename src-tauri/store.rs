@@ -14,10 +14,16 @@ use crate::error::Result;
 const STORE_FILE: &str = "settings.json";
 const STORE_KEY: &str = "settings";
 
-/// Where the store, cache and logs live: `PRESSROOM_DATA_DIR`, else the platform's app data dir.
+/// Where the store, cache and logs live: `PRESSROOM_DATA_DIR`, else the platform's app data dir
+/// (`~/.local/share/app.pressroom.desktop`, `~/Library/Application Support/app.pressroom.desktop`;
+/// on Windows the local one, `%LOCALAPPDATA%\app.pressroom.desktop`: a cache and logs have no
+/// place in a roaming profile).
 pub fn data_dir<R: Runtime>(app: &AppHandle<R>) -> Result<PathBuf> {
     match std::env::var_os("PRESSROOM_DATA_DIR").filter(|v| !v.is_empty()) {
         Some(dir) => Ok(PathBuf::from(dir)),
+        #[cfg(windows)]
+        None => Ok(app.path().app_local_data_dir()?),
+        #[cfg(not(windows))]
         None => Ok(app.path().app_data_dir()?),
     }
 }

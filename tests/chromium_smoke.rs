@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{ClientBuilder, Locator};
-use pressroom_protocol::settings::{SettingsView, Theme};
+use pressroom_protocol::settings::{Settings, SettingsView, Theme};
 use pressroom_protocol::{
     ConnectionState, ConnectionView, DashboardView, Event, EventKind, Frame, Snapshot, Totals,
 };
@@ -109,20 +109,22 @@ async fn the_dashboard_renders_and_updates_in_chromium() {
         frame: Frame::full(&snapshot),
     };
     let settings = SettingsView {
-        hub_url: "ws://127.0.0.1:3000/cable".into(),
+        settings: Settings {
+            hub_url: "ws://127.0.0.1:3000/cable".into(),
+            channel: "AnalyticsChannel".into(),
+            snapshot_path: "api/analytics/summary".into(),
+            realtime: true,
+            auto_refresh: false,
+            refresh_interval_s: 10,
+            frame_window_ms: 100,
+            notify_job_orders: true,
+            notify_failed_exports: true,
+            theme: Theme::Dark,
+            close_to_tray: true,
+            allow_insecure_token: false,
+        },
         token_set: false,
-        channel: "AnalyticsChannel".into(),
-        snapshot_path: "api/analytics/summary".into(),
-        realtime: true,
-        auto_refresh: false,
-        refresh_interval_s: 10,
-        frame_window_ms: 100,
-        notify_job_orders: true,
-        notify_failed_exports: true,
-        theme: Theme::Dark,
-        close_to_tray: true,
         launch_at_login: false,
-        allow_insecure_token: false,
         notes: vec![],
     };
     let addr = serve(dist, tauri_stub(&dashboard, &settings)).await;

@@ -77,7 +77,7 @@ async fn orders_and_failures_notify_coalesced() {
         .expect("the test owns the notification service");
 
     let hub = TestHub::start().await;
-    let notices = pressroom_lib::native::spawn(|| {}, || {});
+    let notices = pressroom_lib::native::spawn("app.pressroom.desktop", || {}, || {});
     let notices = Notices(Box::new(move |notice| notices.send(notice).unwrap()));
     let mut client = Client::start_with(&hub.hub.cable_url(), None, Mode::default(), notices);
     client.wait_live(Duration::from_secs(30)).await;

@@ -18,8 +18,8 @@ pub enum Input {
     Replaced,
     Pause,
     Resume,
-    /// The timer armed by [`Output::Arm`] fired.
-    Timer,
+    /// The clock reached [`Coalescer::deadline`].
+    Timeout,
     SetWindow(Duration),
     /// Every window is hidden or minimised: send nothing, remember only that a catch-up is due.
     Hidden,
@@ -39,8 +39,6 @@ pub struct FramePlan {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
     Frame(FramePlan),
-    /// Call back with [`Input::Timer`] at this instant (replacing any earlier request).
-    Arm(Instant),
     /// Paused: this many events arrived unseen (emitted at most once per window).
     Unseen(u64),
 }
@@ -79,6 +77,12 @@ impl Coalescer {
 
     pub fn paused(&self) -> bool {
         self.paused
+    }
+
+    /// When a frame (or the chart, or the unseen count) is next due: call back with
+    /// [`Input::Timeout`] then.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.armed
     }
 
     pub fn handle(&mut self, input: Input, now: Instant) -> Vec<Output> {
@@ -130,14 +134,14 @@ impl Coalescer {
                     }
                 }
             }
-            Input::Timer => self.armed = None,
+            Input::Timeout => self.armed = None,
             Input::SetWindow(window) => self.window = window.max(MIN_WINDOW),
         }
         self.flush(now, &mut out);
         out
     }
 
-    /// Emits what is due, or asks to be called back when it will be.
+    /// Emits what is due, or sets the deadline for when it will be.
     fn flush(&mut self, now: Instant, out: &mut Vec<Output>) {
         if self.hidden {
             return;
@@ -150,7 +154,7 @@ impl Coalescer {
                     self.last_frame = Some(now);
                     out.push(Output::Unseen(self.unseen));
                 } else {
-                    self.arm(frame_due, out);
+                    self.arm(frame_due);
                 }
             }
             return;
@@ -159,19 +163,19 @@ impl Coalescer {
             if now >= frame_due {
                 self.emit(now, out);
             } else {
-                self.arm(frame_due, out);
+                self.arm(frame_due);
             }
         }
         if self.chart_dirty && !self.dirty {
             // Only the chart is waiting: wake when it may go.
             let chart_due = self.last_chart.map_or(now, |last| last + CHART_EVERY);
             if chart_due > now {
-                self.arm(chart_due.max(frame_due), out);
+                self.arm(chart_due.max(frame_due));
             } else if now >= frame_due {
                 self.dirty = true;
                 self.emit(now, out);
             } else {
-                self.arm(frame_due, out);
+                self.arm(frame_due);
             }
         }
     }
@@ -191,14 +195,14 @@ impl Coalescer {
         out.push(Output::Frame(plan));
         if self.chart_dirty {
             let chart_due = self.last_chart.map_or(now, |last| last + CHART_EVERY);
-            self.arm(chart_due, out);
+            self.arm(chart_due);
         }
     }
 
-    fn arm(&mut self, at: Instant, out: &mut Vec<Output>) {
+    /// Wants a call back by `at` (an earlier wish stands).
+    fn arm(&mut self, at: Instant) {
         if self.armed.is_none_or(|armed| armed > at) {
             self.armed = Some(at);
-            out.push(Output::Arm(at));
         }
     }
 }
@@ -213,7 +217,6 @@ mod tests {
     struct Sim {
         coalescer: Coalescer,
         start: Instant,
-        timer: Option<Instant>,
         frames: Vec<(Duration, FramePlan)>,
         unseen: Vec<u64>,
         feed: Feed<i64>,
@@ -229,7 +232,6 @@ mod tests {
             Sim {
                 coalescer: Coalescer::new(window),
                 start: Instant::now(),
-                timer: None,
                 frames: vec![],
                 unseen: vec![],
                 feed: Feed::default(),
@@ -271,16 +273,14 @@ mod tests {
                         self.unsent = 0;
                         self.frames.push((now - self.start, plan));
                     }
-                    Output::Arm(at) => self.timer = Some(at),
                     Output::Unseen(n) => self.unseen.push(n),
                 }
             }
         }
 
         fn run_timer_until(&mut self, at: Duration) {
-            while let Some(due) = self.timer.filter(|due| *due <= self.start + at) {
-                self.timer = None;
-                self.apply(Input::Timer, due);
+            while let Some(due) = self.coalescer.deadline().filter(|due| *due <= self.start + at) {
+                self.apply(Input::Timeout, due);
             }
         }
     }

@@ -1,7 +1,6 @@
 //! The tokio side of the connection: it owns the socket, the timers and the HTTP client, feeds
 //! what happens to the sans-IO [`Machine`] and carries out the actions it answers with.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::Utc;
@@ -19,10 +18,10 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::cable::{Action, FetchError, Input, Machine, Mode, Timer};
+use crate::cable::{Action, FetchError, Input, Machine, Mode};
 use crate::endpoints::Endpoints;
 use crate::notifier::{Notifier, Prefs};
-use crate::presenter::{Observer, Outlet, Presenter};
+use crate::presenter::{Input as Present, Observer, Outlet, Presenter};
 use crate::state::{Saved, SharedDashboard};
 
 /// Where the snapshot is served, relative to the REST origin (a setting for Rails apps).
@@ -155,10 +154,9 @@ impl<O: Outlet, B: Observer> Driver<O, B> {
             Machine::new(self.mode, &self.target.channel, StdRng::from_os_rng(), Instant::now());
         if let Some(saved) = self.restored.take() {
             let saved_at = saved.saved_at;
-            self.presenter.restore(saved, Instant::now());
+            self.presenter.handle(Present::Restore(Box::new(saved)), Instant::now());
             tracing::info!(%saved_at, "showing cached data");
         }
-        let mut timers: HashMap<Timer, Instant> = HashMap::new();
         let mut socket: Option<Socket> = None;
         let mut next_socket = 0u64;
         let mut wake_check = tokio::time::interval(WAKE_CHECK);
@@ -196,12 +194,6 @@ impl<O: Outlet, B: Observer> Driver<O, B> {
                                 });
                             }
                         }
-                        Action::Arm(timer, at) => {
-                            timers.insert(timer, at);
-                        }
-                        Action::Disarm(timer) => {
-                            timers.remove(&timer);
-                        }
                         Action::FetchSnapshot { request } => {
                             let url = self.target.endpoints.api(&self.target.snapshot_path);
                             let fetch = self.fetch::<Snapshot>(url);
@@ -225,22 +217,25 @@ impl<O: Outlet, B: Observer> Driver<O, B> {
                                     events_tx.send(Event::Fetched(Input::Events { request, result })).await;
                             });
                         }
-                        Action::Replace(snapshot) => self.presenter.replace(snapshot, Instant::now()),
+                        Action::Replace(snapshot) => {
+                            self.presenter.handle(Present::Replace(Box::new(snapshot)), Instant::now())
+                        }
                         Action::Apply(mut event) => {
                             // A stock Rails app sends no time: the event happened about now.
                             event.at.get_or_insert_with(Utc::now);
-                            self.presenter.apply(event, Instant::now());
+                            self.presenter.handle(Present::Apply(event), Instant::now());
                         }
-                        Action::Confirmed => self.presenter.confirmed(),
+                        Action::Confirmed => self.presenter.handle(Present::Confirmed, Instant::now()),
                         Action::State(view) => {
                             tracing::info!(state = view.state.label(), problem = ?view.problem, "connection");
-                            self.presenter.connection(view, Instant::now());
+                            self.presenter.handle(Present::Connection(view), Instant::now());
                         }
                     }
                 }
             }
 
-            let next_timer = timers.values().copied().chain(self.presenter.deadline()).min();
+            let machine_due = machine.deadline();
+            let next_timer = machine_due.into_iter().chain(self.presenter.deadline()).min();
             tokio::select! {
                 () = stop.cancelled() => {
                     if let Some(socket) = socket.take() {
@@ -263,20 +258,18 @@ impl<O: Outlet, B: Observer> Driver<O, B> {
                             self.target = *target;
                             pending.push(Input::EndpointChanged { channel });
                         }
-                        Command::Pause => self.presenter.pause(now),
-                        Command::Resume => self.presenter.resume(now),
-                        Command::SetFrameWindow(window) => self.presenter.set_window(window, now),
-                        Command::SetNotifications(prefs) => self.presenter.set_notifications(Notifier::new(prefs)),
-                        Command::SetVisible(visible) => self.presenter.set_visible(visible, now),
+                        Command::Pause => self.presenter.handle(Present::Pause, now),
+                        Command::Resume => self.presenter.handle(Present::Resume, now),
+                        Command::SetFrameWindow(window) => self.presenter.handle(Present::SetWindow(window), now),
+                        Command::SetNotifications(prefs) => self.presenter.handle(Present::SetNotifications(prefs), now),
+                        Command::SetVisible(visible) => self.presenter.handle(Present::Visible(visible), now),
                     }
                 }
                 () = sleep_until(next_timer) => {
                     let now = Instant::now();
-                    self.presenter.timer(now);
-                    let due: Vec<Timer> = timers.iter().filter(|(_, at)| **at <= now).map(|(t, _)| *t).collect();
-                    for timer in due {
-                        timers.remove(&timer);
-                        pending.push(Input::Timer(timer));
+                    self.presenter.handle(Present::Timeout, now);
+                    if machine_due.is_some_and(|at| at <= now) {
+                        pending.push(Input::Timeout);
                     }
                 }
                 _ = wake_check.tick() => {

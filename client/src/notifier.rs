@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use pressroom_protocol::{Event, EventKind};
+use pressroom_protocol::{Event, EventKind, Payload};
 
 /// At most one notification per kind in this time.
 pub const MIN_GAP: Duration = Duration::from_secs(5);
@@ -35,6 +35,17 @@ pub struct Notice {
     pub topic: Topic,
     pub title: String,
     pub body: String,
+}
+
+/// What the notifier is told.
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'a> {
+    /// An event was applied; `live` is false while catching up after being away.
+    Event { event: &'a Event, live: bool },
+    /// The connection caught up after being away: one summary of what arrived meanwhile.
+    CaughtUp,
+    /// The clock reached [`Notifier::deadline`]: what waited for its lane's gap goes out.
+    Timeout,
 }
 
 #[derive(Debug, Default)]
@@ -68,8 +79,16 @@ impl Notifier {
         }
     }
 
-    /// An event was applied; `live` is false while catching up after being away.
-    pub fn event(&mut self, event: &Event, live: bool, now: Instant) -> Vec<Notice> {
+    /// The notices to show now.
+    pub fn handle(&mut self, input: Input<'_>, now: Instant) -> Vec<Notice> {
+        match input {
+            Input::Event { event, live } => self.event(event, live, now),
+            Input::CaughtUp => self.caught_up(now),
+            Input::Timeout => self.timeout(now),
+        }
+    }
+
+    fn event(&mut self, event: &Event, live: bool, now: Instant) -> Vec<Notice> {
         let Some((topic, lane)) = self.lane(&event.kind) else { return Vec::new() };
         if !live {
             lane.while_away += 1;
@@ -82,8 +101,7 @@ impl Notifier {
         Vec::new()
     }
 
-    /// Sends what waited for its lane's gap to pass.
-    pub fn timer(&mut self, now: Instant) -> Vec<Notice> {
+    fn timeout(&mut self, now: Instant) -> Vec<Notice> {
         let mut out = Vec::new();
         for (topic, lane) in
             [(Topic::JobOrders, &mut self.job_orders), (Topic::FailedExports, &mut self.failed_exports)]
@@ -95,7 +113,7 @@ impl Notifier {
         out
     }
 
-    /// When [`Notifier::timer`] has something to send.
+    /// When something waiting may be sent: call back with [`Input::Timeout`] then.
     pub fn deadline(&self) -> Option<Instant> {
         [&self.job_orders, &self.failed_exports]
             .into_iter()
@@ -104,8 +122,7 @@ impl Notifier {
             .min()
     }
 
-    /// The connection caught up after being away: one summary of what arrived meanwhile.
-    pub fn caught_up(&mut self, now: Instant) -> Vec<Notice> {
+    fn caught_up(&mut self, now: Instant) -> Vec<Notice> {
         let (orders, failed) = (self.job_orders.while_away, self.failed_exports.while_away);
         self.job_orders.while_away = 0;
         self.failed_exports.while_away = 0;
@@ -135,9 +152,9 @@ impl Notifier {
         lane.waiting.clear();
         lane.last_sent = Some(now);
         let id = latest.record_id().unwrap_or_default();
-        Some(match topic {
-            Topic::JobOrders => {
-                let order = latest.order_line();
+        Some(match (topic, latest.payload()) {
+            (Topic::JobOrders, Some(Payload::JobOrderCreated(order))) => {
+                let order = order.line();
                 if count == 1 {
                     Notice {
                         topic,
@@ -152,8 +169,8 @@ impl Notifier {
                     }
                 }
             }
-            _ => {
-                let reason = latest.failure_reason();
+            (_, Some(Payload::PrintExportFailed(failed))) => {
+                let reason = failed.why();
                 if count == 1 {
                     Notice { topic, title: "Print export failed".to_owned(), body: format!("{id}: {reason}") }
                 } else {
@@ -164,6 +181,7 @@ impl Notifier {
                     }
                 }
             }
+            _ => return None, // a lane holds only its own kind
         })
     }
 }
@@ -185,19 +203,22 @@ mod tests {
     fn the_first_goes_out_at_once_and_the_rest_of_five_seconds_in_one() {
         let start = Instant::now();
         let mut notifier = Notifier::new(Prefs::default());
-        let first = notifier.event(&order(1), true, start);
+        let first = notifier.handle(Input::Event { event: &order(1), live: true }, start);
         assert_eq!(
             first,
             [Notice { topic: Topic::JobOrders, title: "New job order".into(), body: "#1 Acme × 40".into() }]
         );
         for n in 2..=13 {
             assert!(notifier
-                .event(&order(n), true, start + Duration::from_millis(100 * n as u64))
+                .handle(
+                    Input::Event { event: &order(n), live: true },
+                    start + Duration::from_millis(100 * n as u64)
+                )
                 .is_empty());
         }
         assert_eq!(notifier.deadline(), Some(start + MIN_GAP));
-        assert!(notifier.timer(start + MIN_GAP - Duration::from_millis(1)).is_empty());
-        let batch = notifier.timer(start + MIN_GAP);
+        assert!(notifier.handle(Input::Timeout, start + MIN_GAP - Duration::from_millis(1)).is_empty());
+        let batch = notifier.handle(Input::Timeout, start + MIN_GAP);
         assert_eq!(batch.len(), 1);
         assert_eq!(batch[0].title, "12 new job orders");
         assert_eq!(notifier.deadline(), None);
@@ -207,12 +228,18 @@ mod tests {
     fn kinds_have_their_own_lanes_and_switches() {
         let now = Instant::now();
         let mut notifier = Notifier::new(Prefs { job_orders: false, failed_exports: true });
-        assert!(notifier.event(&order(1), true, now).is_empty(), "switched off");
-        let notice = notifier.event(&failed(3), true, now);
+        assert!(
+            notifier.handle(Input::Event { event: &order(1), live: true }, now).is_empty(),
+            "switched off"
+        );
+        let notice = notifier.handle(Input::Event { event: &failed(3), live: true }, now);
         assert_eq!(notice[0].title, "Print export failed");
         assert_eq!(notice[0].body, "#3: bleed too small");
         let other = Event::new(EventKind::BookCreated, json!({}));
-        assert!(notifier.event(&other, true, now).is_empty(), "only orders and failures notify");
+        assert!(
+            notifier.handle(Input::Event { event: &other, live: true }, now).is_empty(),
+            "only orders and failures notify"
+        );
     }
 
     #[test]
@@ -220,10 +247,10 @@ mod tests {
         let now = Instant::now();
         let mut notifier = Notifier::new(Prefs::default());
         for n in 0..7 {
-            assert!(notifier.event(&order(n), false, now).is_empty());
+            assert!(notifier.handle(Input::Event { event: &order(n), live: false }, now).is_empty());
         }
-        notifier.event(&failed(1), false, now);
-        let summary = notifier.caught_up(now);
+        notifier.handle(Input::Event { event: &failed(1), live: false }, now);
+        let summary = notifier.handle(Input::CaughtUp, now);
         assert_eq!(
             summary,
             [Notice {
@@ -232,9 +259,11 @@ mod tests {
                 body: "7 new job orders · 1 failed export".into()
             }]
         );
-        assert!(notifier.caught_up(now).is_empty(), "once");
+        assert!(notifier.handle(Input::CaughtUp, now).is_empty(), "once");
         assert!(
-            notifier.event(&order(9), true, now + Duration::from_secs(1)).is_empty(),
+            notifier
+                .handle(Input::Event { event: &order(9), live: true }, now + Duration::from_secs(1))
+                .is_empty(),
             "the summary used the gap"
         );
     }

@@ -8,8 +8,31 @@ use chrono::{DateTime, SubsecRound, Utc};
 use pressroom_protocol::{ConnectionState, ConnectionView, Event, Frame, Snapshot};
 
 use crate::coalescer::{Coalescer, Input as Pace, Output};
-use crate::notifier::{Notice, Notifier};
+use crate::notifier::{Input as Notify, Notice, Notifier, Prefs};
 use crate::state::{Saved, SharedDashboard};
+
+/// What the presenter is told.
+#[derive(Debug)]
+pub enum Input {
+    /// Show what the cache held, labelled as such until fresh data arrives.
+    Restore(Box<Saved>),
+    /// The machine replaced the snapshot.
+    Replace(Box<Snapshot>),
+    /// The machine applied one event.
+    Apply(Event),
+    /// The server answered a refresh with nothing new: the numbers on screen are current.
+    Confirmed,
+    /// The machine's connection view.
+    Connection(ConnectionView),
+    Pause,
+    Resume,
+    /// Is any window visible? None: no frames until one is, then one catch-up frame.
+    Visible(bool),
+    SetWindow(Duration),
+    SetNotifications(Prefs),
+    /// The clock reached [`Presenter::deadline`].
+    Timeout,
+}
 
 /// Where the screen's output goes: the app emits it to every webview; tests record it.
 pub trait Outlet: Send + Sync + 'static {
@@ -36,7 +59,6 @@ pub struct Presenter<O, B> {
     /// Showing cached data from this time, until fresh data arrives.
     cached_at: Option<DateTime<Utc>>,
     paused: Option<u64>,
-    frame_timer: Option<Instant>,
     emitted: Option<ConnectionView>,
 }
 
@@ -58,95 +80,73 @@ impl<O: Outlet, B: Observer> Presenter<O, B> {
             machine_view,
             cached_at: None,
             paused: None,
-            frame_timer: None,
             emitted: None,
         }
     }
 
-    /// Shows what the cache held, labelled as such until fresh data arrives.
-    pub fn restore(&mut self, saved: Saved, now: Instant) {
-        self.cached_at = Some(saved.data_at());
-        self.dashboard.restore(saved);
-        self.pace(Pace::Replaced, now);
-        self.emit_connection();
-    }
-
-    pub fn replace(&mut self, snapshot: Snapshot, now: Instant) {
-        self.dashboard.replace(snapshot);
-        self.fresh();
-        self.pace(Pace::Replaced, now);
-        self.observer.changed();
-    }
-
-    pub fn apply(&mut self, event: Event, now: Instant) {
-        if !self.dashboard.apply(&event) {
-            return;
-        }
-        let live = self.machine_view.state == ConnectionState::Live;
-        for notice in self.notifier.event(&event, live, now) {
-            self.observer.notify(notice);
-        }
-        self.fresh();
-        self.pace(Pace::Applied(1), now);
-        self.observer.changed();
-    }
-
-    /// The server answered a refresh with nothing new: the numbers on screen are current.
-    pub fn confirmed(&mut self) {
-        self.fresh();
-        self.emit_connection();
-    }
-
-    pub fn connection(&mut self, view: ConnectionView, now: Instant) {
-        let caught_up =
-            view.state == ConnectionState::Live && self.machine_view.state != ConnectionState::Live;
-        self.machine_view = view;
-        if caught_up {
-            self.fresh();
-            for notice in self.notifier.caught_up(now) {
-                self.observer.notify(notice);
+    pub fn handle(&mut self, input: Input, now: Instant) {
+        match input {
+            Input::Restore(saved) => {
+                self.cached_at = Some(saved.data_at());
+                self.dashboard.restore(*saved);
+                self.pace(Pace::Replaced, now);
+                self.emit_connection();
+            }
+            Input::Replace(snapshot) => {
+                self.dashboard.replace(*snapshot);
+                self.fresh();
+                self.pace(Pace::Replaced, now);
+                self.observer.changed();
+            }
+            Input::Apply(event) => {
+                self.dashboard.apply(&event);
+                let live = self.machine_view.state == ConnectionState::Live;
+                self.notify(Notify::Event { event: &event, live }, now);
+                self.fresh();
+                self.pace(Pace::Applied(1), now);
+                self.observer.changed();
+            }
+            Input::Confirmed => {
+                self.fresh();
+                self.emit_connection();
+            }
+            Input::Connection(view) => {
+                let caught_up =
+                    view.state == ConnectionState::Live && self.machine_view.state != ConnectionState::Live;
+                self.machine_view = view;
+                if caught_up {
+                    self.fresh();
+                    self.notify(Notify::CaughtUp, now);
+                }
+                self.emit_connection();
+            }
+            Input::Pause => self.pace(Pace::Pause, now),
+            Input::Resume => {
+                self.paused = None;
+                self.pace(Pace::Resume, now);
+                self.emit_connection();
+            }
+            Input::Visible(visible) => self.pace(if visible { Pace::Shown } else { Pace::Hidden }, now),
+            Input::SetWindow(window) => self.pace(Pace::SetWindow(window), now),
+            Input::SetNotifications(prefs) => self.notifier = Notifier::new(prefs),
+            Input::Timeout => {
+                if self.coalescer.deadline().is_some_and(|at| at <= now) {
+                    self.pace(Pace::Timeout, now);
+                }
+                if self.notifier.deadline().is_some_and(|at| at <= now) {
+                    self.notify(Notify::Timeout, now);
+                }
             }
         }
-        self.emit_connection();
     }
 
-    pub fn pause(&mut self, now: Instant) {
-        self.pace(Pace::Pause, now);
-    }
-
-    pub fn resume(&mut self, now: Instant) {
-        self.paused = None;
-        self.pace(Pace::Resume, now);
-        self.emit_connection();
-    }
-
-    /// No window visible: no frames until one is, then one catch-up frame.
-    pub fn set_visible(&mut self, visible: bool, now: Instant) {
-        self.pace(if visible { Pace::Shown } else { Pace::Hidden }, now);
-    }
-
-    pub fn set_window(&mut self, window: Duration, now: Instant) {
-        self.pace(Pace::SetWindow(window), now);
-    }
-
-    pub fn set_notifications(&mut self, notifier: Notifier) {
-        self.notifier = notifier;
-    }
-
-    /// When [`Presenter::timer`] is next due.
+    /// When the next frame or held notification is due: call back with [`Input::Timeout`] then.
     pub fn deadline(&self) -> Option<Instant> {
-        match (self.frame_timer, self.notifier.deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        self.coalescer.deadline().into_iter().chain(self.notifier.deadline()).min()
     }
 
-    pub fn timer(&mut self, now: Instant) {
-        if self.frame_timer.is_some_and(|at| at <= now) {
-            self.frame_timer = None;
-            self.pace(Pace::Timer, now);
-        }
-        for notice in self.notifier.timer(now) {
+    fn notify(&mut self, input: Notify<'_>, now: Instant) {
+        for notice in self.notifier.handle(input, now) {
             self.observer.notify(notice);
         }
     }
@@ -166,7 +166,6 @@ impl<O: Outlet, B: Observer> Presenter<O, B> {
                     let frame = self.dashboard.frame(plan);
                     self.outlet.frame(&frame);
                 }
-                Output::Arm(at) => self.frame_timer = Some(at),
                 Output::Unseen(count) => {
                     self.paused = Some(count);
                     self.emit_connection();

@@ -4,7 +4,6 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
-use pressroom_protocol::snapshot::Applied;
 use pressroom_protocol::{ConnectionState, ConnectionView, DashboardView, Event, Frame, Snapshot};
 use serde::{Deserialize, Serialize};
 
@@ -93,12 +92,11 @@ impl SharedDashboard {
         self.lock().snapshot = snapshot;
     }
 
-    /// Applies a live event; false if it was already counted.
-    pub fn apply(&self, event: &Event) -> bool {
+    /// Applies a live event, which the connection releases once, in seq order.
+    pub fn apply(&self, event: &Event) {
         let mut inner = self.lock();
-        let applied = inner.snapshot.apply(event) == Applied::Yes;
-        inner.unsent += usize::from(applied);
-        applied
+        inner.snapshot.apply(event);
+        inner.unsent += 1;
     }
 
     /// A frame with the exact totals now, the feed items new since the last frame (or the whole
@@ -151,9 +149,8 @@ mod tests {
     fn the_feed_is_kept_once_and_frames_carry_what_is_new() {
         let dashboard = SharedDashboard::default();
         for seq in 1..=600 {
-            assert!(dashboard.apply(&event(seq)));
+            dashboard.apply(&event(seq));
         }
-        assert!(!dashboard.apply(&event(600)), "a replay is not counted");
         let saved = dashboard.saved(Utc::now());
         assert_eq!(saved.snapshot.recent_activity.len(), FEED_LIMIT);
         assert_eq!(saved.snapshot.recent_activity[0].seq, Some(600));

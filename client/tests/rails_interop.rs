@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use pressroom_client::cable::Mode;
-use pressroom_protocol::{ConnectionState, Problem};
+use pressroom_protocol::{ConnectionState, Payload, Problem};
 use pressroom_testkit::client::Client;
 use pressroom_testkit::rails::RailsServer;
 use serde_json::json;
@@ -31,7 +31,8 @@ async fn broadcasts_apply_and_a_restart_is_survived() {
     rails.control("broadcast", order.clone()).await;
     client.wait_dashboard("one job order", PROMPTLY, |s| s.totals.job_orders == 1).await;
     let seen = client.dashboard.view().frame.new_activity[0].clone();
-    assert_eq!(seen.str("customer"), Some("Acme"));
+    let Some(Payload::JobOrderCreated(seen_order)) = seen.payload() else { panic!("a job order: {seen:?}") };
+    assert_eq!(seen_order.customer.as_deref(), Some("Acme"));
     assert!(seen.at.is_some(), "an event without a time is stamped on arrival");
 
     rails.control("restart", json!({})).await;

@@ -49,6 +49,14 @@ impl AppWindow {
 
     /// Launches with `data_dir` as `PRESSROOM_DATA_DIR`, which the caller keeps (to relaunch).
     pub async fn launch_in(data_dir: &Path, env: &[(&str, &str)]) -> Self {
+        let built = Path::new(env!("CARGO_BIN_EXE_pressroom")).canonicalize().unwrap();
+        Self::launch_binary(&built, data_dir, env).await
+    }
+
+    /// Launches `application` (an absolute path: cargo's build, or an installed package's
+    /// binary) with `data_dir` as `PRESSROOM_DATA_DIR`.
+    pub async fn launch_binary(application: &Path, data_dir: &Path, env: &[(&str, &str)]) -> Self {
+        assert!(application.is_absolute(), "tauri-driver needs an absolute path: {}", application.display());
         assert!(
             std::env::var_os("DISPLAY").is_some(),
             "the window tests need an X display: run them under xvfb-run (scripts/test does)"
@@ -69,7 +77,6 @@ impl AppWindow {
         let driver = command.spawn().expect("tauri-driver is installed (scripts/setup installs it)");
         let watchdog = watchdog(driver.id());
         wait_for_port(SocketAddr::from(([127, 0, 0, 1], port)));
-        let application = Path::new(env!("CARGO_BIN_EXE_pressroom")).canonicalize().unwrap();
         let capabilities = json!({
             "browserName": "wry",
             "tauri:options": { "application": application },

@@ -74,7 +74,7 @@ pub fn App() -> Html {
     }
 
     // The theme setting, on the document: light, dark, or following the system.
-    use_effect_with(store.settings.as_ref().map(|s| s.theme), |theme| {
+    use_effect_with(store.settings.as_ref().map(|s| s.settings.theme), |theme| {
         let root = gloo::utils::document_element();
         let value = match theme {
             Some(Theme::Light) => "light",

@@ -1,7 +1,10 @@
 //! The connection machine, sans IO: it is told what happened (`Input`) and when (`now`), and
-//! answers with what to do (`Action`). It never touches a socket, a timer or the clock, so every
-//! rule — stale detection, backoff, catch-up, fallback — is tested with a simulated clock.
+//! answers with what to do (`Action`). It never touches a socket, a timer or the clock: it keeps
+//! its own timers and says when the next is due ([`Machine::deadline`]), and the driver comes
+//! back with [`Input::Timeout`] then. So every rule — stale detection, backoff, catch-up,
+//! fallback — is tested with a simulated clock.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use pressroom_protocol::cable::channel_identifier;
@@ -22,6 +25,12 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const CONFIRM_TIMEOUT: Duration = Duration::from_secs(5);
 /// Live this long, the backoff starts afresh at the next loss.
 pub const STABLE_AFTER: Duration = Duration::from_secs(60);
+/// After a `server_restart`, attempts refused for this long retry within the first-retry window
+/// (0–1 s) instead of doubling: the hub said it is coming back, and a doubling wait (up to 16 s
+/// after the fifth refusal) is what kept the last of 10k clients away for 13–15 s after a restart
+/// of about a second (docs/performance.md, the storm). A hub that stays away longer gets the usual
+/// doubling from then on. A refused connect is a SYN answered by a reset: cheap for both sides.
+pub const RESTART_WINDOW: Duration = Duration::from_secs(15);
 /// Fall back to polling after this many failed attempts in a row…
 pub const FALLBACK_ATTEMPTS: u32 = 3;
 /// …or after being without the socket this long.
@@ -62,7 +71,8 @@ pub enum FetchError {
     Failed(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The machine's timers; of several due at once, the first listed fires first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Timer {
     Retry,
     Handshake,
@@ -84,7 +94,8 @@ pub enum Input {
     /// Closed by either side or broken.
     SocketClosed,
     Frame(String),
-    Timer(Timer),
+    /// The clock reached [`Machine::deadline`]: every timer due fires.
+    Timeout,
     Snapshot {
         request: u64,
         result: Result<Snapshot, FetchError>,
@@ -111,8 +122,6 @@ pub enum Action {
     OpenSocket,
     Send(String),
     CloseSocket,
-    Arm(Timer, Instant),
-    Disarm(Timer),
     FetchSnapshot {
         request: u64,
     },
@@ -153,6 +162,17 @@ impl Phase {
     }
 }
 
+/// The REST fallback: the snapshot is polled while the socket keeps failing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fallback {
+    /// Asked; no refresh has come back yet.
+    Asked,
+    /// The last refresh answered: the data is current, only real-time is missing.
+    Answers,
+    /// The last refresh failed too: the hub cannot be reached.
+    Fails,
+}
+
 pub struct Machine<R> {
     mode: Mode,
     rng: R,
@@ -163,11 +183,13 @@ pub struct Machine<R> {
     live_since: Option<Instant>,
     last_frame: Instant,
     subscribe_retried: bool,
-    polling: bool,
-    /// While polling: did the last snapshot refresh answer? `None` until the first answers.
-    rest_answers: Option<bool>,
+    /// Polling the snapshot over REST while the socket keeps failing, and how that goes.
+    fallback: Option<Fallback>,
     /// When the waiting retry is due.
     retry_at: Option<Instant>,
+    timers: BTreeMap<Timer, Instant>,
+    /// When the server last said `server_restart`, until the connection is Live again.
+    restarting_since: Option<Instant>,
     sequencer: Sequencer,
     /// Does the server have `/api/events` and a snapshot? `None` until asked.
     has_events: Option<bool>,
@@ -201,9 +223,10 @@ impl<R: Rng> Machine<R> {
             live_since: None,
             last_frame: now,
             subscribe_retried: false,
-            polling: false,
-            rest_answers: None,
+            fallback: None,
             retry_at: None,
+            timers: BTreeMap::new(),
+            restarting_since: None,
             sequencer: Sequencer::default(),
             has_events: None,
             has_snapshot: None,
@@ -220,6 +243,16 @@ impl<R: Rng> Machine<R> {
         }
     }
 
+    /// When the next timer is due: call back with [`Input::Timeout`] then.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.timers.values().min().copied()
+    }
+
+    /// When `timer` is due, if it is armed.
+    pub fn armed(&self, timer: Timer) -> Option<Instant> {
+        self.timers.get(&timer).copied()
+    }
+
     pub fn handle(&mut self, input: Input, now: Instant) -> Vec<Action> {
         let mut out = Vec::new();
         match input {
@@ -228,7 +261,7 @@ impl<R: Rng> Machine<R> {
                 if self.phase == Phase::Opening {
                     // Liveness counts from here: the welcome is the first frame due.
                     self.last_frame = now;
-                    out.push(Action::Arm(Timer::Stale, now + STALE_AFTER));
+                    self.arm(Timer::Stale, now + STALE_AFTER);
                 }
             }
             Input::SocketFailed | Input::SocketClosed => {
@@ -237,13 +270,17 @@ impl<R: Rng> Machine<R> {
                 }
             }
             Input::Frame(text) => self.frame(&text, now, &mut out),
-            Input::Timer(timer) => self.timer(timer, now, &mut out),
+            Input::Timeout => {
+                while let Some(timer) = self.due(now) {
+                    self.timer(timer, now, &mut out);
+                }
+            }
             Input::Snapshot { request, result } => self.snapshot(request, result, now, &mut out),
             Input::Events { request, result } => self.events(request, result, now, &mut out),
             Input::ReconnectNow => match self.phase {
                 Phase::Waiting | Phase::Stopped => {
                     self.problem = None;
-                    out.push(Action::Disarm(Timer::Retry));
+                    self.timers.remove(&Timer::Retry);
                     self.open(now, &mut out);
                 }
                 Phase::Off => {
@@ -256,8 +293,8 @@ impl<R: Rng> Machine<R> {
                 self.mode = mode;
                 if mode.realtime != was.realtime || self.phase == Phase::Off {
                     self.start(now, &mut out);
-                } else if self.polling && !mode.auto_refresh {
-                    self.stop_polling(&mut out);
+                } else if self.fallback.is_some() && !mode.auto_refresh {
+                    self.stop_polling();
                     self.set_down_state(now);
                 }
             }
@@ -272,11 +309,11 @@ impl<R: Rng> Machine<R> {
             Input::Wake => {
                 if self.phase != Phase::Off && self.phase != Phase::Stopped {
                     tracing::info!("woke up: reconnecting at once");
-                    out.push(Action::Disarm(Timer::Retry));
+                    self.timers.remove(&Timer::Retry);
                     self.open(now, &mut out);
                 }
             }
-            Input::Misbehaved(what) => self.misbehaved(what, now, &mut out),
+            Input::Misbehaved(what) => self.misbehaved(what, now),
         }
         self.emit_state(&mut out);
         out
@@ -288,9 +325,9 @@ impl<R: Rng> Machine<R> {
         self.attempt = 0;
         // The fallback clock runs from the first attempt.
         self.down_since = Some(now);
-        self.stop_polling(out);
+        self.stop_polling();
         if self.mode.realtime {
-            out.push(Action::Disarm(Timer::Retry));
+            self.timers.remove(&Timer::Retry);
             self.set_state(ConnectionState::Connecting);
             self.open(now, out);
             return;
@@ -300,7 +337,7 @@ impl<R: Rng> Machine<R> {
         if self.mode.auto_refresh {
             self.set_state(ConnectionState::AutoRefresh { interval_s: self.interval_s() });
             self.fetch_snapshot(out);
-            out.push(Action::Arm(Timer::Poll, now + self.mode.refresh_interval));
+            self.arm(Timer::Poll, now + self.mode.refresh_interval);
         } else {
             self.set_state(ConnectionState::Manual);
         }
@@ -315,11 +352,11 @@ impl<R: Rng> Machine<R> {
         self.pending_fetch = None;
         self.backfill_due = false;
         self.last_frame = now;
-        out.push(Action::Disarm(Timer::Confirm));
-        out.push(Action::Disarm(Timer::Backfill));
+        self.timers.remove(&Timer::Confirm);
+        self.timers.remove(&Timer::Backfill);
         out.push(Action::OpenSocket);
-        out.push(Action::Arm(Timer::Handshake, now + HANDSHAKE_TIMEOUT));
-        out.push(Action::Disarm(Timer::Stale));
+        self.arm(Timer::Handshake, now + HANDSHAKE_TIMEOUT);
+        self.timers.remove(&Timer::Stale);
     }
 
     /// Closes the socket and every timer that belongs to it.
@@ -328,7 +365,7 @@ impl<R: Rng> Machine<R> {
             out.push(Action::CloseSocket);
         }
         for timer in [Timer::Handshake, Timer::Stale, Timer::Confirm, Timer::Retry, Timer::Backfill] {
-            out.push(Action::Disarm(timer));
+            self.timers.remove(&timer);
         }
         self.pending_fetch = None;
         self.backfill_due = false;
@@ -348,20 +385,22 @@ impl<R: Rng> Machine<R> {
     }
 
     fn schedule_retry(&mut self, now: Instant, out: &mut Vec<Action>) {
-        let delay = backoff::delay(self.attempt, &mut self.rng);
+        let restarting =
+            self.restarting_since.is_some_and(|since| now.duration_since(since) < RESTART_WINDOW);
+        let step = if restarting { 1 } else { self.attempt };
+        let delay = backoff::delay(step, &mut self.rng);
         self.phase = Phase::Waiting;
         self.retry_at = Some(now + delay);
-        out.push(Action::Arm(Timer::Retry, now + delay));
+        self.arm(Timer::Retry, now + delay);
         let down_for = self.down_since.map_or(Duration::ZERO, |since| now.duration_since(since));
         if self.mode.auto_refresh
-            && !self.polling
+            && self.fallback.is_none()
             && (self.attempt >= FALLBACK_ATTEMPTS || down_for >= FALLBACK_AFTER)
         {
             tracing::info!(attempt = self.attempt, "real-time unavailable: trying the snapshot over REST");
-            self.polling = true;
-            self.rest_answers = None;
+            self.fallback = Some(Fallback::Asked);
             self.fetch_snapshot(out);
-            out.push(Action::Arm(Timer::Poll, now + self.mode.refresh_interval));
+            self.arm(Timer::Poll, now + self.mode.refresh_interval);
         }
         self.set_down_state(now);
     }
@@ -370,27 +409,27 @@ impl<R: Rng> Machine<R> {
     /// REST answers, `Offline` once it has failed too, `Reconnecting` until REST has been asked.
     fn set_down_state(&mut self, now: Instant) {
         let retry_in_ms = self.retry_at.map(|at| at.saturating_duration_since(now).as_millis() as u64);
-        self.set_state(match (self.polling, self.rest_answers) {
-            (true, Some(true)) => ConnectionState::Polling { interval_s: self.interval_s() },
-            (true, Some(false)) => ConnectionState::Offline { cached_at: None, retry_in_ms },
-            _ => {
+        self.set_state(match self.fallback {
+            Some(Fallback::Answers) => ConnectionState::Polling { interval_s: self.interval_s() },
+            Some(Fallback::Fails) => ConnectionState::Offline { cached_at: None, retry_in_ms },
+            Some(Fallback::Asked) | None => {
                 ConnectionState::Reconnecting { attempt: self.attempt, retry_in_ms: retry_in_ms.unwrap_or(0) }
             }
         });
     }
 
-    fn stop_polling(&mut self, out: &mut Vec<Action>) {
-        if self.polling {
-            self.polling = false;
-            self.rest_answers = None;
-            out.push(Action::Disarm(Timer::Poll));
+    fn stop_polling(&mut self) {
+        if self.fallback.take().is_some() {
+            self.timers.remove(&Timer::Poll);
         }
     }
 
     /// A background refresh (polling) answered or failed; the state follows.
     fn refreshed(&mut self, answered: bool, now: Instant) {
-        if self.polling && self.rest_answers != Some(answered) {
-            self.rest_answers = Some(answered);
+        let Some(fallback) = &mut self.fallback else { return };
+        let now_known = if answered { Fallback::Answers } else { Fallback::Fails };
+        if *fallback != now_known {
+            *fallback = now_known;
             self.set_down_state(now);
         }
     }
@@ -399,7 +438,7 @@ impl<R: Rng> Machine<R> {
     fn give_up(&mut self, problem: Problem, out: &mut Vec<Action>) {
         tracing::warn!(?problem, "connection stopped");
         self.close(out);
-        self.stop_polling(out);
+        self.stop_polling();
         self.phase = Phase::Stopped;
         self.problem = Some(problem);
         self.retry_at = None;
@@ -421,14 +460,14 @@ impl<R: Rng> Machine<R> {
         match frame {
             ServerFrame::Welcome => {
                 if self.phase == Phase::Opening {
-                    out.push(Action::Disarm(Timer::Handshake));
+                    self.timers.remove(&Timer::Handshake);
                     self.subscribe(now, out);
                 }
             }
             ServerFrame::Ping { .. } => {}
             ServerFrame::ConfirmSubscription { identifier } if identifier == self.identifier => {
                 if self.phase == Phase::Subscribing {
-                    out.push(Action::Disarm(Timer::Confirm));
+                    self.timers.remove(&Timer::Confirm);
                     self.catch_up(now, out);
                 }
             }
@@ -450,6 +489,7 @@ impl<R: Rng> Machine<R> {
                 self.live_since = None;
                 self.close(out);
                 self.attempt = 1;
+                self.restarting_since = Some(now);
                 self.down_since.get_or_insert(now);
                 self.schedule_retry(now, out);
             }
@@ -471,7 +511,7 @@ impl<R: Rng> Machine<R> {
     fn subscribe(&mut self, now: Instant, out: &mut Vec<Action>) {
         self.phase = Phase::Subscribing;
         out.push(Action::Send(ClientCommand::Subscribe { identifier: self.identifier.clone() }.to_json()));
-        out.push(Action::Arm(Timer::Confirm, now + CONFIRM_TIMEOUT));
+        self.arm(Timer::Confirm, now + CONFIRM_TIMEOUT);
     }
 
     /// Subscribed: fetch what was missed (events after our seq, else a snapshot) before Live.
@@ -495,30 +535,31 @@ impl<R: Rng> Machine<R> {
             let ready = self.sequencer.set_baseline(None, None);
             self.release(ready, now, out);
         }
-        self.go_live(now, out);
+        self.go_live(now);
     }
 
-    fn go_live(&mut self, now: Instant, out: &mut Vec<Action>) {
+    fn go_live(&mut self, now: Instant) {
         if self.phase != Phase::CatchingUp {
             return;
         }
         self.phase = Phase::Live;
         self.live_since = Some(now);
+        self.restarting_since = None;
         self.down_since = None;
-        self.stop_polling(out);
+        self.stop_polling();
         self.set_state(ConnectionState::Live);
         self.behaved(now);
     }
 
     /// The server broke a limit: say so, and keep saying it for [`MISBEHAVIOUR_SHOWN`].
-    fn misbehaved(&mut self, what: Misbehaviour, now: Instant, out: &mut Vec<Action>) {
+    fn misbehaved(&mut self, what: Misbehaviour, now: Instant) {
         tracing::warn!(?what, "the server misbehaves");
         if self.phase == Phase::Stopped {
             return; // the reason for stopping stays on screen
         }
         self.problem = Some(Problem::ServerMisbehaving { what });
         self.misbehaved_at = Some(now);
-        out.push(Action::Arm(Timer::Misbehaved, now + MISBEHAVIOUR_SHOWN));
+        self.arm(Timer::Misbehaved, now + MISBEHAVIOUR_SHOWN);
     }
 
     /// Receiving again: a misbehaviour's problem goes once it has been shown long enough.
@@ -536,7 +577,7 @@ impl<R: Rng> Machine<R> {
             self.phase = Phase::CatchingUp;
         }
         self.backfill_due = false;
-        out.push(Action::Disarm(Timer::Backfill));
+        self.timers.remove(&Timer::Backfill);
         let request = self.fetch_snapshot(out);
         self.pending_fetch = Some(request);
     }
@@ -558,7 +599,7 @@ impl<R: Rng> Machine<R> {
     fn release(&mut self, ready: Ready, now: Instant, out: &mut Vec<Action>) {
         out.extend(ready.events.into_iter().map(Action::Apply));
         if ready.overflowed {
-            self.misbehaved(Misbehaviour::TooManyEarlyEvents { limit: MAX_HELD as u64 }, now, out);
+            self.misbehaved(Misbehaviour::TooManyEarlyEvents { limit: MAX_HELD as u64 }, now);
             return self.resync(out);
         }
         if ready.epoch_changed {
@@ -577,7 +618,7 @@ impl<R: Rng> Machine<R> {
                 }
             }
         } else if self.pending_fetch.is_none() {
-            self.go_live(now, out);
+            self.go_live(now);
         }
     }
 
@@ -593,7 +634,7 @@ impl<R: Rng> Machine<R> {
             self.pending_fetch = None;
         }
         if let Err(FetchError::TooLarge { limit_bytes }) = &result {
-            self.misbehaved(Misbehaviour::BodyTooLarge { limit_bytes: *limit_bytes }, now, out);
+            self.misbehaved(Misbehaviour::BodyTooLarge { limit_bytes: *limit_bytes }, now);
         }
         match result {
             Ok(snapshot) => {
@@ -653,7 +694,7 @@ impl<R: Rng> Machine<R> {
         }
         self.pending_fetch = None;
         if let Err(FetchError::TooLarge { limit_bytes }) = &result {
-            self.misbehaved(Misbehaviour::BodyTooLarge { limit_bytes: *limit_bytes }, now, out);
+            self.misbehaved(Misbehaviour::BodyTooLarge { limit_bytes: *limit_bytes }, now);
         }
         match result {
             Ok(page) => {
@@ -692,9 +733,9 @@ impl<R: Rng> Machine<R> {
                 if page.has_more && !progressed {
                     // Asking again at once would spin: wait, longer each time it repeats.
                     self.empty_pages += 1;
-                    self.misbehaved(Misbehaviour::EmptyBackfillPage, now, out);
+                    self.misbehaved(Misbehaviour::EmptyBackfillPage, now);
                     self.backfill_due = true;
-                    out.push(Action::Arm(Timer::Backfill, now + backfill_delay(self.empty_pages)));
+                    self.arm(Timer::Backfill, now + backfill_delay(self.empty_pages));
                 } else if page.has_more || (last < page.head_seq && progressed) {
                     self.empty_pages = 0;
                     self.fetch_events(last, out);
@@ -702,7 +743,7 @@ impl<R: Rng> Machine<R> {
                     self.empty_pages = 0;
                     // Whatever is still held beyond a gap the server could not fill waits for the
                     // next live event to ask again; the stream itself is caught up.
-                    self.go_live(now, out);
+                    self.go_live(now);
                 }
             }
             Err(FetchError::Unavailable) => {
@@ -718,6 +759,18 @@ impl<R: Rng> Machine<R> {
         }
     }
 
+    /// Arms `timer` for `at`, replacing its earlier time.
+    fn arm(&mut self, timer: Timer, at: Instant) {
+        self.timers.insert(timer, at);
+    }
+
+    /// Takes the first timer due by `now` (the earliest; of a tie, the first listed).
+    fn due(&mut self, now: Instant) -> Option<Timer> {
+        let (&timer, _) = self.timers.iter().filter(|(_, at)| **at <= now).min_by_key(|(_, at)| **at)?;
+        self.timers.remove(&timer);
+        Some(timer)
+    }
+
     fn timer(&mut self, timer: Timer, now: Instant, out: &mut Vec<Action>) {
         match timer {
             Timer::Retry if self.phase == Phase::Waiting => self.open(now, out),
@@ -731,7 +784,7 @@ impl<R: Rng> Machine<R> {
                     tracing::info!(?quiet, "no frame from the server: the link is stale");
                     self.lost(now, out);
                 } else {
-                    out.push(Action::Arm(Timer::Stale, self.last_frame + STALE_AFTER));
+                    self.arm(Timer::Stale, self.last_frame + STALE_AFTER);
                 }
             }
             Timer::Confirm if self.phase == Phase::Subscribing => {
@@ -743,9 +796,11 @@ impl<R: Rng> Machine<R> {
                     self.subscribe(now, out);
                 }
             }
-            Timer::Poll if self.polling || (self.phase == Phase::Off && self.mode.auto_refresh) => {
+            Timer::Poll
+                if self.fallback.is_some() || (self.phase == Phase::Off && self.mode.auto_refresh) =>
+            {
                 self.fetch_snapshot(out);
-                out.push(Action::Arm(Timer::Poll, now + self.mode.refresh_interval));
+                self.arm(Timer::Poll, now + self.mode.refresh_interval);
             }
             Timer::Backfill if self.backfill_due && matches!(self.phase, Phase::CatchingUp | Phase::Live) => {
                 self.backfill_due = false;

@@ -1,9 +1,9 @@
 //! Applying events in seq order exactly once: early events wait for their predecessors, replays
-//! are dropped, a gap asks for a backfill, and a server that never fills its gaps cannot make it
-//! hold more than [`MAX_HELD`] events.
+//! are dropped (by [`InOrder`], the rule the hub delivers by too), a gap asks for a backfill, and
+//! a server that never fills its gaps cannot make it hold more than [`MAX_HELD`] events. The last
+//! applied seq is kept here only: the dashboard applies what this releases, and nothing else.
 
-use std::collections::BTreeMap;
-
+use pressroom_protocol::in_order::InOrder;
 use pressroom_protocol::Event;
 
 /// Events held at most while they wait for a baseline or a gap to fill. The hub's backfill pages
@@ -28,9 +28,9 @@ pub struct Ready {
 #[derive(Debug, Default)]
 pub struct Sequencer {
     epoch: Option<String>,
-    /// The last applied seq; `None` until a baseline (a snapshot or the first backfill) is set.
-    last: Option<u64>,
-    held: BTreeMap<u64, Event>,
+    /// Is there a baseline (a snapshot or the first backfill)? Until then events are held.
+    baseline: bool,
+    order: InOrder,
     /// Events without a seq (a stock Rails app) that arrived before the baseline.
     held_unordered: Vec<Event>,
 }
@@ -40,21 +40,23 @@ impl Sequencer {
         self.epoch.as_deref()
     }
 
+    /// The last applied seq; `None` until a baseline is set.
     pub fn last(&self) -> Option<u64> {
-        self.last
+        self.baseline.then(|| self.order.last())
     }
 
     pub fn has_baseline(&self) -> bool {
-        self.last.is_some()
+        self.baseline
     }
 
     /// Starts from a snapshot at (epoch, seq) and releases what was held past it.
     pub fn set_baseline(&mut self, epoch: Option<String>, seq: Option<u64>) -> Ready {
         if epoch != self.epoch {
-            self.held.retain(|_, e| e.epoch == epoch);
+            self.order.retain(|e| e.epoch == epoch);
         }
         self.epoch = epoch;
-        self.last = Some(seq.unwrap_or(0));
+        self.baseline = true;
+        self.order.rebase(seq.unwrap_or(0));
         let mut ready = Ready { events: std::mem::take(&mut self.held_unordered), ..Ready::default() };
         self.release(&mut ready);
         ready
@@ -70,7 +72,7 @@ impl Sequencer {
         let mut ready = Ready::default();
         let Some(seq) = event.seq else {
             // No seq: nothing to order by. Apply on arrival once a baseline exists.
-            if self.last.is_some() {
+            if self.baseline {
                 ready.events.push(event);
             } else {
                 self.held_unordered.push(event);
@@ -78,27 +80,22 @@ impl Sequencer {
             }
             return ready;
         };
-        if self.last.is_some() && self.epoch.is_some() && event.epoch != self.epoch {
+        if self.baseline && self.epoch.is_some() && event.epoch != self.epoch {
             // Our seq means nothing in the new epoch: start over, keeping this event for after
             // the snapshot the caller now fetches.
             self.reset();
-            self.held.insert(seq, event);
+            self.order.offer(seq, event);
             ready.epoch_changed = true;
             return ready;
         }
-        match self.last {
-            Some(last) if seq <= last => {}
-            _ => {
-                self.held.insert(seq, event);
-            }
-        }
+        self.order.offer(seq, event);
         self.release(&mut ready);
         self.check_overflow(&mut ready);
         ready
     }
 
     fn check_overflow(&mut self, ready: &mut Ready) {
-        if self.held.len() + self.held_unordered.len() > MAX_HELD {
+        if self.order.held() + self.held_unordered.len() > MAX_HELD {
             tracing::warn!(held = MAX_HELD, "too many events out of order: dropping them for a snapshot");
             self.reset();
             ready.gap_after = None;
@@ -108,15 +105,12 @@ impl Sequencer {
 
     /// Moves every held event that is next in line into `ready`, and notes a remaining gap.
     fn release(&mut self, ready: &mut Ready) {
-        let Some(mut last) = self.last else { return };
-        self.held.retain(|seq, _| *seq > last);
-        while let Some(event) = self.held.remove(&(last + 1)) {
-            last += 1;
-            ready.events.push(event);
+        if !self.baseline {
+            return;
         }
-        self.last = Some(last);
-        if !self.held.is_empty() {
-            ready.gap_after = Some(last);
+        self.order.release(&mut ready.events);
+        if self.order.held() > 0 {
+            ready.gap_after = Some(self.order.last());
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The machine under a simulated clock and a seeded random source: each rule with exact times.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use pressroom_protocol::cable::{channel_identifier, ANALYTICS_CHANNEL};
@@ -12,7 +12,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde_json::json;
 
-use super::machine::{CONFIRM_TIMEOUT, HANDSHAKE_TIMEOUT, MISBEHAVIOUR_SHOWN, STALE_AFTER};
+use super::machine::{CONFIRM_TIMEOUT, HANDSHAKE_TIMEOUT, MISBEHAVIOUR_SHOWN, RESTART_WINDOW, STALE_AFTER};
 use super::sequencer::MAX_HELD;
 use super::{Action, FetchError, Input, Machine, Mode, Timer};
 
@@ -23,7 +23,6 @@ pub(super) struct Sim {
     pub machine: Machine<StdRng>,
     pub start: Instant,
     pub now: Instant,
-    pub timers: HashMap<Timer, Instant>,
     pub actions: Vec<(Duration, Action)>,
     pub dashboard: Snapshot,
     pub view: Option<ConnectionView>,
@@ -38,7 +37,6 @@ impl Sim {
             machine: Machine::new(mode, ANALYTICS_CHANNEL, StdRng::seed_from_u64(seed), start),
             start,
             now: start,
-            timers: HashMap::new(),
             actions: Vec::new(),
             dashboard: Snapshot::default(),
             view: None,
@@ -52,15 +50,9 @@ impl Sim {
             self.answered.insert(*request);
         }
         let actions = self.machine.handle(input, self.now);
+        assert!(self.machine.deadline().is_none_or(|at| at >= self.now), "timers are armed in the future");
         for action in &actions {
             match action {
-                Action::Arm(timer, at) => {
-                    assert!(*at >= self.now, "timers are armed in the future");
-                    self.timers.insert(*timer, *at);
-                }
-                Action::Disarm(timer) => {
-                    self.timers.remove(timer);
-                }
                 Action::OpenSocket => self.socket_open = true,
                 Action::CloseSocket => self.socket_open = false,
                 Action::Replace(snapshot) => self.dashboard = snapshot.clone(),
@@ -82,17 +74,9 @@ impl Sim {
     /// Moves the clock by `by`, firing every timer that falls due on the way, in order.
     pub fn advance(&mut self, by: Duration) {
         let until = self.now + by;
-        loop {
-            let due = self
-                .timers
-                .iter()
-                .filter(|(_, at)| **at <= until)
-                .min_by_key(|(_, at)| **at)
-                .map(|(t, at)| (*t, *at));
-            let Some((timer, at)) = due else { break };
-            self.timers.remove(&timer);
+        while let Some(at) = self.machine.deadline().filter(|at| *at <= until) {
             self.now = self.now.max(at);
-            self.feed(Input::Timer(timer));
+            self.feed(Input::Timeout);
         }
         self.now = until;
     }
@@ -119,7 +103,7 @@ impl Sim {
 
     /// Is the machine polling the snapshot (the fallback)?
     pub fn machine_polls(&self) -> bool {
-        self.timers.contains_key(&Timer::Poll)
+        self.machine.armed(Timer::Poll).is_some()
     }
 
     /// The newest snapshot fetch not answered yet.
@@ -256,7 +240,7 @@ fn retries_back_off_with_full_jitter_up_to_thirty_seconds() {
         assert_eq!(shown, attempt);
         let ceiling = (1000u64 << (attempt - 1)).min(30_000);
         assert!(retry_in_ms <= ceiling, "attempt {attempt}: {retry_in_ms} ms > {ceiling} ms");
-        let retry_at = sim.timers[&Timer::Retry];
+        let retry_at = sim.machine.armed(Timer::Retry).unwrap();
         assert_eq!(retry_at - failed_at, Duration::from_millis(retry_in_ms));
         sim.advance(retry_at - sim.now);
         assert_eq!(sim.times_of(is_open).last(), Some(&(retry_at - sim.start)), "retried exactly when due");
@@ -270,7 +254,7 @@ fn the_backoff_starts_afresh_after_a_stable_minute() {
     sim.feed(Input::Start);
     for _ in 0..4 {
         sim.feed(Input::SocketFailed);
-        let due = sim.timers[&Timer::Retry];
+        let due = sim.machine.armed(Timer::Retry).unwrap();
         sim.advance(due - sim.now);
     }
     sim.connect_with(snapshot("e1", 1, 1));
@@ -291,7 +275,7 @@ fn reconnect_now_skips_the_wait() {
     let at = sim.now - sim.start;
     sim.feed(Input::ReconnectNow);
     assert_eq!(sim.times_of(is_open).last(), Some(&at));
-    assert!(!sim.timers.contains_key(&Timer::Retry));
+    assert!(sim.machine.armed(Timer::Retry).is_none());
 }
 
 #[test]
@@ -303,7 +287,7 @@ fn an_unauthorized_disconnect_stops_retrying_and_says_why() {
     assert!(matches!(view.state, ConnectionState::Offline { .. }));
     sim.advance(600 * S);
     assert_eq!(sim.times_of(is_open).len(), 1, "no retry");
-    assert!(sim.timers.is_empty(), "nothing left armed: {:?}", sim.timers);
+    assert_eq!(sim.machine.deadline(), None, "nothing left armed");
 }
 
 #[test]
@@ -311,9 +295,34 @@ fn a_server_restart_reconnects_within_a_second() {
     let mut sim = live(9);
     let at = sim.now;
     sim.frame(ServerFrame::Disconnect { reason: "server_restart".into(), reconnect: true });
-    assert!(sim.timers[&Timer::Retry] - at <= S);
+    assert!(sim.machine.armed(Timer::Retry).unwrap() - at <= S);
     sim.advance(S);
     assert_eq!(sim.times_of(is_open).len(), 2);
+}
+
+#[test]
+fn refusals_after_a_server_restart_retry_within_a_second_for_the_restart_window() {
+    let mut sim = live(11);
+    let restart = sim.now;
+    sim.frame(ServerFrame::Disconnect { reason: "server_restart".into(), reconnect: true });
+    let mut refused = 0;
+    while sim.now - restart < RESTART_WINDOW - S {
+        let wait = sim.machine.armed(Timer::Retry).unwrap() - sim.now;
+        assert!(wait <= S, "refusal {refused}: next try in {wait:?}");
+        sim.advance(wait);
+        sim.feed(Input::SocketFailed);
+        refused += 1;
+    }
+    assert!(refused > 10, "kept trying through the window: {refused}");
+    // A hub that stays away: the usual doubling resumes.
+    let mut waits = Vec::new();
+    for _ in 0..6 {
+        let wait = sim.machine.armed(Timer::Retry).unwrap() - sim.now;
+        waits.push(wait);
+        sim.advance(wait);
+        sim.feed(Input::SocketFailed);
+    }
+    assert!(waits.iter().any(|w| *w > 2 * S), "{waits:?}");
 }
 
 #[test]
@@ -464,7 +473,7 @@ fn after_three_failed_attempts_it_polls_and_goes_back_to_live_when_the_socket_re
             "attempt {attempt}: {:?}",
             sim.state()
         );
-        let due = sim.timers[&Timer::Retry];
+        let due = sim.machine.armed(Timer::Retry).unwrap();
         sim.advance(due - sim.now);
     }
     // The third failure asks REST; only its answer makes this Polling.
@@ -481,7 +490,7 @@ fn after_three_failed_attempts_it_polls_and_goes_back_to_live_when_the_socket_re
     sim.feed(Input::ReconnectNow);
     sim.connect_with(snapshot("e1", 5, 5));
     assert_eq!(sim.state(), ConnectionState::Live);
-    assert!(!sim.timers.contains_key(&Timer::Poll));
+    assert!(sim.machine.armed(Timer::Poll).is_none());
 }
 
 #[test]
@@ -491,7 +500,7 @@ fn when_rest_fails_too_it_is_offline_with_the_next_retry_never_polling() {
         sim.feed(Input::Start);
         for _ in 1..=3 {
             sim.feed(Input::SocketFailed);
-            let due = sim.timers[&Timer::Retry];
+            let due = sim.machine.armed(Timer::Retry).unwrap();
             if sim.machine_polls() {
                 break;
             }
@@ -499,7 +508,7 @@ fn when_rest_fails_too_it_is_offline_with_the_next_retry_never_polling() {
         }
         let request = sim.last_request();
         sim.feed(Input::Snapshot { request, result: Err(failure.clone()) });
-        let due = sim.timers[&Timer::Retry];
+        let due = sim.machine.armed(Timer::Retry).unwrap();
         let expected = (due - sim.now).as_millis() as u64;
         assert_eq!(
             sim.state(),
@@ -541,7 +550,7 @@ fn twenty_seconds_without_the_socket_also_falls_back() {
     let mut sim = Sim::new(Mode::default(), 19);
     sim.feed(Input::Start);
     sim.advance(HANDSHAKE_TIMEOUT); // attempt 1 fails at 10 s
-    let due = sim.timers[&Timer::Retry];
+    let due = sim.machine.armed(Timer::Retry).unwrap();
     sim.advance(due - sim.now);
     sim.advance(HANDSHAKE_TIMEOUT); // attempt 2 fails at 20 s or later
     assert!(sim.machine_polls(), "REST is asked after 20 s down");

@@ -1,7 +1,7 @@
 use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
-use pressroom_protocol::{Event, ExportStatus, ExportStatusCounts};
+use pressroom_protocol::{Event, ExportStatus, ExportStatusCounts, Payload};
 use yew::prelude::*;
 
 use crate::store::Activity;
@@ -30,13 +30,14 @@ pub struct ExportItem {
 pub fn exports(activity: &[Rc<Event>]) -> (Vec<ExportItem>, Vec<ExportItem>, Vec<ExportItem>) {
     let mut items: Vec<ExportItem> = Vec::new();
     for event in activity.iter().rev() {
-        let (Some(id), Some(status)) = (event.int("id"), event.kind.export_status()) else { continue };
+        let (Some(status), Some(payload)) = (event.kind.export_status(), event.payload()) else { continue };
+        let Some(id) = payload.id() else { continue };
         let index = match items.iter().position(|item| item.id == id) {
             Some(index) => index,
             None => {
                 items.push(ExportItem {
                     id,
-                    job_order_id: event.int("job_order_id"),
+                    job_order_id: payload.job_order_id(),
                     started_at: None,
                     finished_at: None,
                     status,
@@ -51,7 +52,9 @@ pub fn exports(activity: &[Rc<Event>]) -> (Vec<ExportItem>, Vec<ExportItem>, Vec
             ExportStatus::Started => item.started_at = event.at,
             ExportStatus::Completed => item.finished_at = event.at,
             ExportStatus::Failed => {
-                item.reason = Some(event.failure_reason().to_owned());
+                if let Payload::PrintExportFailed(failed) = &payload {
+                    item.reason = Some(failed.why().to_owned());
+                }
                 item.finished_at = event.at;
             }
         }

@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use pressroom_protocol::settings::{SettingsPatch, SettingsView, Theme, Typed};
+use pressroom_protocol::settings::{Settings, SettingsPatch, SettingsView, Theme};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -13,66 +13,40 @@ pub struct SettingsProps {
     pub on_saved: Callback<SettingsView>,
 }
 
-/// The form's values as typed; numbers stay text until the backend validates them.
+/// The form: the settings being edited, with the numbers kept as typed until the backend
+/// validates them, and what is not a setting.
 #[derive(Clone, PartialEq)]
 struct Form {
-    hub_url: String,
-    token: String,
-    token_touched: bool,
-    channel: String,
-    snapshot_path: String,
-    realtime: bool,
-    auto_refresh: bool,
+    values: Settings,
     refresh_interval_s: String,
     frame_window_ms: String,
-    notify_job_orders: bool,
-    notify_failed_exports: bool,
-    theme: Theme,
-    close_to_tray: bool,
+    token: String,
+    token_touched: bool,
     launch_at_login: bool,
-    allow_insecure_token: bool,
 }
 
 impl Form {
     fn from(view: &SettingsView) -> Self {
         Form {
-            hub_url: view.hub_url.clone(),
+            values: view.settings.clone(),
+            refresh_interval_s: view.settings.refresh_interval_s.to_string(),
+            frame_window_ms: view.settings.frame_window_ms.to_string(),
             token: String::new(),
             token_touched: false,
-            channel: view.channel.clone(),
-            snapshot_path: view.snapshot_path.clone(),
-            realtime: view.realtime,
-            auto_refresh: view.auto_refresh,
-            refresh_interval_s: view.refresh_interval_s.to_string(),
-            frame_window_ms: view.frame_window_ms.to_string(),
-            notify_job_orders: view.notify_job_orders,
-            notify_failed_exports: view.notify_failed_exports,
-            theme: view.theme,
-            close_to_tray: view.close_to_tray,
             launch_at_login: view.launch_at_login,
-            allow_insecure_token: view.allow_insecure_token,
         }
     }
 
-    /// The change to send: what was typed, which the backend validates and names if wrong.
-    fn patch(&self) -> SettingsPatch {
+    /// The change to send: every setting as shown, the numbers as typed (the backend names what
+    /// is wrong with them), the token only when touched, the autostart entry only when changed.
+    fn patch(&self, launch_at_login: bool) -> SettingsPatch {
         SettingsPatch {
-            hub_url: Some(self.hub_url.clone()),
             token: self.token_touched.then(|| self.token.clone()),
-            channel: Some(self.channel.clone()),
-            snapshot_path: Some(self.snapshot_path.clone()),
-            realtime: Some(self.realtime),
-            auto_refresh: Some(self.auto_refresh),
-            refresh_interval_s: Some(Typed::Text(self.refresh_interval_s.clone())),
-            frame_window_ms: Some(Typed::Text(self.frame_window_ms.clone())),
-            notify_job_orders: Some(self.notify_job_orders),
-            notify_failed_exports: Some(self.notify_failed_exports),
-            theme: Some(self.theme),
-            close_to_tray: Some(self.close_to_tray),
-            // Only a change touches the OS's autostart entry.
-            launch_at_login: None,
-            allow_insecure_token: Some(self.allow_insecure_token),
+            launch_at_login: (self.launch_at_login != launch_at_login).then_some(self.launch_at_login),
+            ..SettingsPatch::all(&self.values)
         }
+        .set("refresh_interval_s", self.refresh_interval_s.clone())
+        .set("frame_window_ms", self.frame_window_ms.clone())
     }
 }
 
@@ -104,7 +78,7 @@ pub fn SettingsPanel(props: &SettingsProps) -> Html {
         let form = form.clone();
         Callback::from(move |e: Event| {
             let mut next = (*form).clone();
-            next.theme = match e.target_unchecked_into::<HtmlSelectElement>().value().as_str() {
+            next.values.theme = match e.target_unchecked_into::<HtmlSelectElement>().value().as_str() {
                 "light" => Theme::Light,
                 "dark" => Theme::Dark,
                 _ => Theme::System,
@@ -118,8 +92,7 @@ pub fn SettingsPanel(props: &SettingsProps) -> Html {
         let launch_at_login = props.settings.launch_at_login;
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let mut patch = form.patch();
-            patch.launch_at_login = (form.launch_at_login != launch_at_login).then_some(form.launch_at_login);
+            let patch = form.patch(launch_at_login);
             let (errors, saving, on_saved, on_close) =
                 (errors.clone(), saving.clone(), on_saved.clone(), on_close.clone());
             saving.set(true);
@@ -166,7 +139,7 @@ pub fn SettingsPanel(props: &SettingsProps) -> Html {
                 <fieldset>
                     <legend>{"Connection"}</legend>
                     <label class={classes!(invalid("hub_url"))}>{"Hub URL"}
-                        <input data-testid="hub-url" value={f.hub_url.clone()} oninput={text(|f, v| f.hub_url = v)}
+                        <input data-testid="hub-url" value={f.values.hub_url.clone()} oninput={text(|f, v| f.values.hub_url = v)}
                                placeholder="wss://example.com/cable" spellcheck="false" />
                         {error("hub_url")}
                     </label>
@@ -175,25 +148,25 @@ pub fn SettingsPanel(props: &SettingsProps) -> Html {
                                placeholder={if props.settings.token_set { "•••••• (set; type to replace, clear to remove)" } else { "none" }}
                                oninput={text(|f, v| { f.token = v; f.token_touched = true; })} />
                     </label>
-                    <label class="toggle"><input type="checkbox" data-testid="allow-insecure-token" checked={f.allow_insecure_token}
-                        onchange={check(|f, v| f.allow_insecure_token = v)} />{"Allow sending the token unencrypted (ws://) to another machine"}</label>
+                    <label class="toggle"><input type="checkbox" data-testid="allow-insecure-token" checked={f.values.allow_insecure_token}
+                        onchange={check(|f, v| f.values.allow_insecure_token = v)} />{"Allow sending the token unencrypted (ws://) to another machine"}</label>
                     <div class="row">
                         <label class={classes!(invalid("channel"))}>{"Channel"}
-                            <input value={f.channel.clone()} oninput={text(|f, v| f.channel = v)} />
+                            <input value={f.values.channel.clone()} oninput={text(|f, v| f.values.channel = v)} />
                             {error("channel")}
                         </label>
                         <label class={classes!(invalid("snapshot_path"))}>{"Snapshot path"}
-                            <input value={f.snapshot_path.clone()} oninput={text(|f, v| f.snapshot_path = v)} />
+                            <input value={f.values.snapshot_path.clone()} oninput={text(|f, v| f.values.snapshot_path = v)} />
                             {error("snapshot_path")}
                         </label>
                     </div>
                 </fieldset>
                 <fieldset>
                     <legend>{"Updates"}</legend>
-                    <label class="toggle"><input type="checkbox" data-testid="realtime" checked={f.realtime}
-                        onchange={check(|f, v| f.realtime = v)} />{"Real-time updates"}</label>
-                    <label class="toggle"><input type="checkbox" data-testid="auto-refresh" checked={f.auto_refresh}
-                        onchange={check(|f, v| f.auto_refresh = v)} />{"Auto-refresh (and polling when real-time fails)"}</label>
+                    <label class="toggle"><input type="checkbox" data-testid="realtime" checked={f.values.realtime}
+                        onchange={check(|f, v| f.values.realtime = v)} />{"Real-time updates"}</label>
+                    <label class="toggle"><input type="checkbox" data-testid="auto-refresh" checked={f.values.auto_refresh}
+                        onchange={check(|f, v| f.values.auto_refresh = v)} />{"Auto-refresh (and polling when real-time fails)"}</label>
                     <div class="row">
                         <label class={classes!(invalid("refresh_interval_s"))}>{"Refresh every (s)"}
                             <input inputmode="numeric" data-testid="refresh-interval" value={f.refresh_interval_s.clone()}
@@ -208,22 +181,22 @@ pub fn SettingsPanel(props: &SettingsProps) -> Html {
                 </fieldset>
                 <fieldset>
                     <legend>{"Notifications and look"}</legend>
-                    <label class="toggle"><input type="checkbox" checked={f.notify_job_orders}
-                        onchange={check(|f, v| f.notify_job_orders = v)} />{"New job orders"}</label>
-                    <label class="toggle"><input type="checkbox" checked={f.notify_failed_exports}
-                        onchange={check(|f, v| f.notify_failed_exports = v)} />{"Failed exports"}</label>
+                    <label class="toggle"><input type="checkbox" checked={f.values.notify_job_orders}
+                        onchange={check(|f, v| f.values.notify_job_orders = v)} />{"New job orders"}</label>
+                    <label class="toggle"><input type="checkbox" checked={f.values.notify_failed_exports}
+                        onchange={check(|f, v| f.values.notify_failed_exports = v)} />{"Failed exports"}</label>
                     <label>{"Theme"}
                         <select onchange={on_theme}>
-                            <option value="system" selected={f.theme == Theme::System}>{"Follow the system"}</option>
-                            <option value="light" selected={f.theme == Theme::Light}>{"Light"}</option>
-                            <option value="dark" selected={f.theme == Theme::Dark}>{"Dark"}</option>
+                            <option value="system" selected={f.values.theme == Theme::System}>{"Follow the system"}</option>
+                            <option value="light" selected={f.values.theme == Theme::Light}>{"Light"}</option>
+                            <option value="dark" selected={f.values.theme == Theme::Dark}>{"Dark"}</option>
                         </select>
                     </label>
                 </fieldset>
                 <fieldset>
                     <legend>{"Desktop"}</legend>
-                    <label class="toggle"><input type="checkbox" data-testid="close-to-tray" checked={f.close_to_tray}
-                        onchange={check(|f, v| f.close_to_tray = v)} />{"Closing the window keeps Pressroom in the tray"}</label>
+                    <label class="toggle"><input type="checkbox" data-testid="close-to-tray" checked={f.values.close_to_tray}
+                        onchange={check(|f, v| f.values.close_to_tray = v)} />{"Closing the window keeps Pressroom in the tray"}</label>
                     <label class="toggle"><input type="checkbox" data-testid="launch-at-login" checked={f.launch_at_login}
                         onchange={check(|f, v| f.launch_at_login = v)} />{"Start Pressroom when I log in"}</label>
                     {error("launch_at_login")}
