@@ -2,9 +2,11 @@
 //! or a stock Rails server. N subscribers connect at a set rate; M broadcasts are triggered over
 //! HTTP, each carrying its send time (`bench:<unix µs>` in a string field); every subscriber
 //! records each broadcast's delivery latency. With the server's pid it also reads the server's
-//! CPU time and memory from /proc (Linux; not measured on other platforms).
+//! CPU time and memory: from /proc on Linux, through sysinfo on Windows and macOS.
 
 #![forbid(unsafe_code)]
+
+pub mod storm;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,6 +29,8 @@ pub enum BenchError {
     CableUrl(String),
     #[error("no HTTP client: {0}")]
     HttpClient(#[from] reqwest::Error),
+    #[error("storm mode: starting or stopping the hub failed: {0}")]
+    Hub(std::io::Error),
 }
 
 /// A run's settings: the command line of `pressroom-bench`.
@@ -56,9 +60,106 @@ pub struct Bench {
     /// Seconds to wait for missing deliveries after the last broadcast.
     #[arg(long, default_value = "10", value_parser = seconds)]
     pub settle: Duration,
-    /// The server's process id, to measure its CPU time and memory (Linux).
+    /// The server's process id, to measure its CPU time and memory (on this machine).
     #[arg(long)]
     pub server_pid: Option<u32>,
+    #[command(flatten)]
+    pub storm: StormArgs,
+}
+
+/// Storm mode's flags (`--storm-hub` turns it on).
+#[derive(Debug, Clone, clap::Args)]
+pub struct StormArgs {
+    /// Storm mode: the `pressroom-hub` binary. The tool starts `serve` on the --cable address
+    /// (port 0: a free one), connects --subscribers with the desktop's own reconnect policy,
+    /// writes job orders, stops the hub with SIGTERM, starts it again on the same database and
+    /// measures the reconnect storm (see docs/performance.md).
+    #[arg(long)]
+    pub storm_hub: Option<std::path::PathBuf>,
+    /// Storm mode: the hub's database (default: a new SQLite file in the temporary directory).
+    #[arg(long, requires = "storm_hub")]
+    pub storm_database: Option<String>,
+    /// Storm mode: one more argument for `pressroom-hub serve` (repeatable, e.g.
+    /// `--storm-hub-arg=--history=0`).
+    #[arg(long = "storm-hub-arg", requires = "storm_hub", allow_hyphen_values = true)]
+    pub storm_hub_args: Vec<String>,
+    /// Storm mode: job orders written per second, before, during and after the restart.
+    #[arg(long, default_value_t = 10.0, value_parser = positive_rate)]
+    pub storm_write_rate: f64,
+    /// Storm mode: seconds of writes before the restart.
+    #[arg(long, default_value = "3", value_parser = seconds)]
+    pub storm_before: Duration,
+    /// Storm mode: seconds between the old hub's exit and the new one's start.
+    #[arg(long, default_value = "1", value_parser = seconds)]
+    pub storm_down: Duration,
+    /// Storm mode: seconds to wait for every subscriber to be back before reporting.
+    #[arg(long, default_value = "120", value_parser = seconds)]
+    pub storm_timeout: Duration,
+    /// Storm mode: HTTP requests in flight at once from the tool.
+    #[arg(long, default_value_t = 1000)]
+    pub storm_http_concurrency: usize,
+}
+
+impl Default for StormArgs {
+    fn default() -> Self {
+        StormArgs {
+            storm_hub: None,
+            storm_database: None,
+            storm_hub_args: Vec::new(),
+            storm_write_rate: 10.0,
+            storm_before: Duration::from_secs(3),
+            storm_down: Duration::from_secs(1),
+            storm_timeout: Duration::from_secs(120),
+            storm_http_concurrency: 1000,
+        }
+    }
+}
+
+impl Bench {
+    /// Runs storm mode (`--storm-hub`): starts the hub, restarts it under the storm, stops it.
+    pub async fn storm(&self, hub: &std::path::Path) -> Result<storm::StormReport, BenchError> {
+        if let Err(error) = rlimit::increase_nofile_limit(u64::MAX) {
+            tracing::warn!(%error, "could not raise the open-files limit");
+        }
+        let mut cable = self.cable.clone();
+        let origin = http_origin(&cable)?;
+        let mut listen = origin.split_once("://").map(|(_, host)| host.to_owned()).unwrap_or_default();
+        if listen.ends_with(":0") {
+            let free = std::net::TcpListener::bind(&listen).map_err(BenchError::Hub)?;
+            let addr = free.local_addr().map_err(BenchError::Hub)?.to_string();
+            cable = cable.replacen(&listen, &addr, 1);
+            listen = addr;
+        }
+        let temporary = std::env::temp_dir().join(format!("pressroom-storm-{}.sqlite3", std::process::id()));
+        let database =
+            self.storm.storm_database.clone().unwrap_or_else(|| temporary.to_string_lossy().into_owned());
+        let mut args =
+            vec!["serve".to_owned(), "--listen".to_owned(), listen, "--database".to_owned(), database];
+        args.extend(self.storm.storm_hub_args.iter().cloned());
+        let mut control = storm::ProcessHub::new(hub.to_owned(), args);
+        storm::start_hub(&mut control, &cable).await?;
+        let settings = storm::Storm {
+            cable,
+            token: self.token.clone(),
+            subscribers: self.subscribers,
+            connect_rate: self.connect_rate,
+            write_rate: self.storm.storm_write_rate,
+            before: self.storm.storm_before,
+            down: self.storm.storm_down,
+            after: Duration::from_secs(2),
+            timeout: self.storm.storm_timeout,
+            http_concurrency: self.storm.storm_http_concurrency,
+        };
+        let report = storm::run(settings, &mut control).await;
+        use storm::HubControl;
+        control.stop().await?;
+        if self.storm.storm_database.is_none() {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", temporary.display()));
+            }
+        }
+        report
+    }
 }
 
 fn positive_rate(text: &str) -> Result<f64, String> {
@@ -202,10 +303,7 @@ pub async fn run(bench: Bench) -> Result<Report, BenchError> {
         latency_p99: Duration::from_micros(percentile(&latencies, 99.0)),
         latency_max: Duration::from_micros(latencies.last().copied().unwrap_or_default()),
         cpu_per_delivery: match (cpu_before, cpu_after) {
-            (Some(before), Some(after)) if delivered > 0 => Some(CpuTime {
-                user: (after.user - before.user) / delivered as u32,
-                system: (after.system - before.system) / delivered as u32,
-            }),
+            (Some(before), Some(after)) if delivered > 0 => Some(after.since(before, delivered as u32)),
             _ => None,
         },
         memory_per_subscriber: per_subscriber(rss_subscribed),
@@ -333,26 +431,43 @@ fn stamp(frame: &str) -> Option<u64> {
     frame[at..at + digits].parse().ok()
 }
 
-/// CPU time, split as the kernel accounts it.
+/// CPU time: user and system (kernel) time apart where the platform tells them apart (Linux's
+/// /proc), else only their sum (Windows and macOS, through sysinfo).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CpuTime {
-    pub user: Duration,
-    pub system: Duration,
+pub enum CpuTime {
+    Split { user: Duration, system: Duration },
+    Total(Duration),
 }
 
 impl CpuTime {
     pub fn total(&self) -> Duration {
-        self.user + self.system
+        match *self {
+            CpuTime::Split { user, system } => user + system,
+            CpuTime::Total(total) => total,
+        }
+    }
+
+    /// The time used from `before` to `self`, divided by `n`.
+    fn since(self, before: CpuTime, n: u32) -> CpuTime {
+        match (self, before) {
+            (CpuTime::Split { user, system }, CpuTime::Split { user: user0, system: system0 }) => {
+                CpuTime::Split {
+                    user: user.saturating_sub(user0) / n,
+                    system: system.saturating_sub(system0) / n,
+                }
+            }
+            _ => CpuTime::Total(self.total().saturating_sub(before.total()) / n),
+        }
     }
 }
 
-/// A process on this machine, read through /proc.
-struct Process(u32);
+/// A process on this machine.
+pub(crate) struct Process(pub(crate) u32);
 
 #[cfg(target_os = "linux")]
 impl Process {
     /// Resident memory in bytes.
-    fn rss(&self) -> Option<u64> {
+    pub(crate) fn rss(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.0)).ok()?;
         let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
         let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -360,7 +475,7 @@ impl Process {
     }
 
     /// User and system CPU time of all its threads.
-    fn cpu(&self) -> Option<CpuTime> {
+    pub(crate) fn cpu(&self) -> Option<CpuTime> {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.0)).ok()?;
         // Fields after the parenthesised name; utime and stime are the 14th and 15th overall.
         let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
@@ -372,28 +487,38 @@ impl Process {
             let ticks: u64 = fields.get(field)?.parse().ok()?;
             Some(Duration::from_secs_f64(ticks as f64 / per_second as f64))
         };
-        Some(CpuTime { user: time(11)?, system: time(12)? })
+        Some(CpuTime::Split { user: time(11)?, system: time(12)? })
     }
 }
 
-/// Elsewhere (Windows, macOS) the server's CPU time and memory are not measured.
+/// Elsewhere through sysinfo: the working set (Windows) or resident size (macOS), and the sum of
+/// user and system time, to the millisecond.
 #[cfg(not(target_os = "linux"))]
 impl Process {
-    fn rss(&self) -> Option<u64> {
-        None
+    pub(crate) fn rss(&self) -> Option<u64> {
+        self.read(sysinfo::ProcessRefreshKind::nothing().with_memory(), sysinfo::Process::memory)
     }
 
-    fn cpu(&self) -> Option<CpuTime> {
-        None
+    pub(crate) fn cpu(&self) -> Option<CpuTime> {
+        self.read(sysinfo::ProcessRefreshKind::nothing().with_cpu(), |process| {
+            CpuTime::Total(Duration::from_millis(process.accumulated_cpu_time()))
+        })
+    }
+
+    fn read<T>(
+        &self,
+        kind: sysinfo::ProcessRefreshKind,
+        read: impl FnOnce(&sysinfo::Process) -> T,
+    ) -> Option<T> {
+        let pid = sysinfo::Pid::from_u32(self.0);
+        let mut system = sysinfo::System::new().ok()?;
+        system.refresh_processes_specifics(sysinfo::ProcessesToUpdate::Some(&[pid]), false, kind);
+        system.process(pid).map(read)
     }
 }
 
 /// What the report says in place of a measurement it could not make.
-const NOT_MEASURED: &str = if cfg!(target_os = "linux") {
-    "(pass --server-pid to measure)"
-} else {
-    "(not measured on this platform)"
-};
+const NOT_MEASURED: &str = "(pass --server-pid to measure)";
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -425,12 +550,17 @@ impl fmt::Display for Report {
             ms(self.latency_max)
         )?;
         match self.cpu_per_delivery {
-            Some(cpu) => writeln!(
+            Some(CpuTime::Split { user, system }) => writeln!(
                 f,
                 "server cpu    {:.2} µs per delivery (user {:.2}, system {:.2})",
-                cpu.total().as_secs_f64() * 1e6,
-                cpu.user.as_secs_f64() * 1e6,
-                cpu.system.as_secs_f64() * 1e6
+                (user + system).as_secs_f64() * 1e6,
+                user.as_secs_f64() * 1e6,
+                system.as_secs_f64() * 1e6
+            )?,
+            Some(CpuTime::Total(total)) => writeln!(
+                f,
+                "server cpu    {:.2} µs per delivery (user and system together)",
+                total.as_secs_f64() * 1e6
             )?,
             None => writeln!(f, "server cpu    {NOT_MEASURED}")?,
         }
@@ -522,11 +652,18 @@ mod tests {
             (1000.0, 10.0, Duration::from_secs(10))
         );
         assert!(Cli::try_parse_from(["pressroom-bench", "--connect-rate", "0"]).is_err());
+        assert_eq!(format!("{:?}", bench.storm), format!("{:?}", StormArgs::default()), "the defaults agree");
+        assert!(
+            Cli::try_parse_from(["pressroom-bench", "--storm-database", "x"]).is_err(),
+            "needs --storm-hub"
+        );
+        let Cli { bench } =
+            Cli::parse_from(["pressroom-bench", "--storm-hub", "h", "--storm-hub-arg=--history=0"]);
+        assert_eq!(bench.storm.storm_hub_args, ["--history=0"]);
     }
 
-    #[cfg(target_os = "linux")]
     #[test]
-    fn reads_this_process_from_proc() {
+    fn reads_this_process() {
         let me = Process(std::process::id());
         assert!(me.rss().unwrap() > 0);
         assert!(me.cpu().is_some());

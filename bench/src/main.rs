@@ -34,6 +34,18 @@ async fn main() -> std::process::ExitCode {
         LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
         LogFormat::Json => logs.json().init(),
     }
+    if let Some(hub) = cli.bench.storm.storm_hub.clone() {
+        return match cli.bench.storm(&hub).await {
+            Ok(report) => {
+                print!("{report}");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(error) => {
+                tracing::error!(%error, "pressroom-bench storm failed");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     match pressroom_bench::run(cli.bench).await {
         Ok(report) => {
             print!("{report}");

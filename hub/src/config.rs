@@ -74,6 +74,11 @@ pub struct ServeArgs {
     /// messages on Redis; required with --redis.
     #[arg(long, env = "PRESSROOM_REDIS_SECRET", hide_env_values = true)]
     pub redis_secret: Option<String>,
+    /// Recent events kept in memory, so clients catching up after a reconnect (all of them at
+    /// once after a restart) are answered without a database read; older gaps are read from the
+    /// database. 0 reads every catch-up from the database.
+    #[arg(long, env = "PRESSROOM_HISTORY", default_value_t = crate::delivery::history::DEFAULT_HISTORY)]
+    pub history: usize,
     #[command(flatten)]
     pub limits: Limits,
 }
@@ -94,8 +99,14 @@ fn positive_rate(text: &str) -> Result<f64, String> {
     }
 }
 
+/// In the user's data dir; on Windows the local one (`%LOCALAPPDATA%`): a database has no place
+/// in a roaming profile.
 fn default_database() -> PathBuf {
-    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("pressroom-hub").join("hub.sqlite3")
+    #[cfg(windows)]
+    let dir = dirs::data_local_dir();
+    #[cfg(not(windows))]
+    let dir = dirs::data_dir();
+    dir.unwrap_or_else(|| PathBuf::from(".")).join("pressroom-hub").join("hub.sqlite3")
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ impl Default for Limits {
 }
 
 /// Raises the soft open-files limit as far as the hard limit allows, and says what it got.
+#[cfg(unix)]
 pub fn raise_open_files(max_connections: usize) {
     match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(limit) if limit < max_connections as u64 + 64 => tracing::warn!(
@@ -42,4 +43,11 @@ pub fn raise_open_files(max_connections: usize) {
         Ok(limit) => tracing::info!(limit, "open-files limit"),
         Err(error) => tracing::warn!(%error, "could not raise the open-files limit"),
     }
+}
+
+/// Windows has no per-process open-files limit for sockets (they are kernel handles; the C
+/// runtime's `_setmaxstdio` counts only its own streams): nothing to raise.
+#[cfg(windows)]
+pub fn raise_open_files(max_connections: usize) {
+    tracing::info!(max_connections, "sockets are handles on Windows: no open-files limit to raise");
 }

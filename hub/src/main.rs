@@ -54,7 +54,8 @@ async fn run(command: Command) -> Result<(), HubError> {
     }
 }
 
-/// Starts the hub and stops it gracefully on Ctrl-C or SIGTERM.
+/// Starts the hub and stops it gracefully on Ctrl-C or SIGTERM (on Windows: Ctrl-C, Ctrl-Break
+/// or its console closing).
 async fn serve(args: ServeArgs) -> Result<RunningHub, HubError> {
     limits::raise_open_files(args.limits.max_connections);
     let hub = Hub {
@@ -65,6 +66,7 @@ async fn serve(args: ServeArgs) -> Result<RunningHub, HubError> {
         limits: args.limits,
         redis: args.redis,
         redis_secret: args.redis_secret,
+        history: args.history,
     }
     .start()
     .await?;
@@ -88,6 +90,15 @@ async fn shutdown_signal() {
             _ = term.recv() => {}
         }
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    #[cfg(windows)]
+    {
+        use tokio::signal::windows::{ctrl_break, ctrl_close};
+        let mut ctrl_break = ctrl_break().expect("Ctrl-Break handler installs");
+        let mut close = ctrl_close().expect("console close handler installs");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = ctrl_break.recv() => {}
+            _ = close.recv() => {}
+        }
+    }
 }

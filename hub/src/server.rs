@@ -6,6 +6,7 @@ use std::any::Any;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::middleware;
 use axum::serve::ListenerExt;
@@ -20,6 +21,7 @@ use crate::auth::{self, Auth};
 use crate::cable::{self, CableState};
 use crate::db;
 use crate::delivery::fanout::Fanout;
+use crate::delivery::history::{History, DEFAULT_HISTORY};
 use crate::delivery::outbox::{self, CommitSink};
 use crate::delivery::{broadcaster, pubsub};
 use crate::domain::Domain;
@@ -43,6 +45,9 @@ pub struct Hub {
     pub redis: Option<String>,
     /// What signs hub-to-hub messages on Redis; required with `redis`.
     pub redis_secret: Option<String>,
+    /// Recent events kept in memory for catch-up (`--history`); 0 sends every backfill to
+    /// the database.
+    pub history: usize,
 }
 
 /// A hub accepting connections; stop it with [`RunningHub::stop`].
@@ -55,12 +60,21 @@ pub struct RunningHub {
     redis_rejected: Arc<AtomicU64>,
     outbox_reads: Arc<AtomicU64>,
     shutdown: CancellationToken,
+    /// One permit per open cable connection (`limits.max_connections` in all): the drain
+    /// waits until every one is back.
+    open: Arc<Semaphore>,
+    max_connections: usize,
     server: JoinHandle<std::io::Result<()>>,
     /// Watches the background tasks ([`supervise`]).
     supervisor: JoinHandle<Result<(), HubError>>,
     /// Cancelled, makes the broadcaster panic ([`RunningHub::inject_broadcaster_panic`]).
     broadcaster_panic: CancellationToken,
 }
+
+/// How long a stopping hub waits for its connections: each is told `server_restart` and
+/// closed, in-flight requests are answered; whatever is still open after this is cut off, so a
+/// client that stops reading cannot hold the exit up.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A background task the hub cannot run without, by name.
 type Task = (&'static str, JoinHandle<()>);
@@ -76,6 +90,7 @@ impl Hub {
             limits: Limits::default(),
             redis: None,
             redis_secret: None,
+            history: DEFAULT_HISTORY,
         }
     }
 
@@ -101,6 +116,12 @@ impl Hub {
         let database = db::open(&self.database).await?;
         let pool = database.pool.clone();
         let (epoch, seq) = outbox::head(&pool).await?;
+        // The newest events, so the gap a restart opened is served from memory too.
+        let capacity = self.history.min(u32::MAX as usize);
+        let loaded =
+            outbox::read_after(&pool, &epoch, seq.saturating_sub(capacity as u64), capacity as u32).await?;
+        let history = Arc::new(History::new(&epoch, capacity, seq, &loaded));
+        drop(loaded);
         let shutdown = CancellationToken::new();
         // Until the hub is up, a failed step stops whatever this start already spawned.
         let stop_on_error = shutdown.clone().drop_guard();
@@ -112,6 +133,7 @@ impl Hub {
             pool: pool.clone(),
             epoch: epoch.clone(),
             reads: outbox_reads.clone(),
+            history: history.clone(),
             panic_on: broadcaster_panic.clone(),
         };
         let mut tasks: Vec<Task> = vec![(
@@ -129,13 +151,15 @@ impl Hub {
             }
             _ => None,
         };
-        let domain = Domain::new(database, CommitSink::new(committed, remote));
+        let domain = Domain::new(database, CommitSink::new(committed, remote), history);
         let connections = Arc::<AtomicU64>::default();
         let slow_disconnects = Arc::<AtomicU64>::default();
         let supervisor = tokio::spawn(supervise(tasks, fanout.clone(), shutdown.clone()));
+        let open = Arc::new(Semaphore::new(self.limits.max_connections));
+        let max_connections = self.limits.max_connections;
         let cable = CableState {
             fanout,
-            open: Arc::new(Semaphore::new(self.limits.max_connections)),
+            open: open.clone(),
             refusals: Arc::new(Semaphore::new(cable::REFUSAL_BUDGET)),
             limits: self.limits.clone(),
             connections: connections.clone(),
@@ -158,7 +182,7 @@ impl Hub {
         let server = tokio::spawn(async move {
             axum::serve(listener, app).with_graceful_shutdown(stopping.cancelled_owned()).await
         });
-        tracing::info!(%addr, %epoch, seq, "hub listening");
+        tracing::info!(%addr, %epoch, seq, history = capacity, "hub listening");
         let _ = stop_on_error.disarm();
         Ok(RunningHub {
             addr,
@@ -169,6 +193,8 @@ impl Hub {
             redis_rejected,
             outbox_reads,
             shutdown,
+            open,
+            max_connections,
             server,
             supervisor,
             broadcaster_panic,
@@ -269,12 +295,44 @@ impl RunningHub {
         self.shutdown.clone()
     }
 
+    /// Cable connections open right now.
+    pub fn open_connections(&self) -> usize {
+        self.max_connections - self.open.available_permits()
+    }
+
     /// Runs until the hub is stopped, the listener fails or a background task fails
-    /// ([`HubError::TaskFailed`]).
+    /// ([`HubError::TaskFailed`]). Once stopping, it drains: the listener is closed at once (a
+    /// new hub can bind the address), every subscriber is told `server_restart` and closed,
+    /// in-flight requests are answered, and it returns within [`DRAIN_TIMEOUT`] of the stop.
     pub async fn wait(self) -> Result<(), HubError> {
-        let served = self.server.await.expect("the server task does not panic");
+        let mut server = self.server;
+        let served = tokio::select! {
+            served = &mut server => Some(served.expect("the server task does not panic")),
+            () = self.shutdown.cancelled() => None,
+        };
         // However the server ended, the background tasks end with it.
         self.shutdown.cancel();
+        let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
+        let served = match served {
+            Some(served) => served,
+            None => match tokio::time::timeout_at(deadline, &mut server).await {
+                Ok(served) => served.expect("the server task does not panic"),
+                Err(_) => {
+                    tracing::warn!("requests still running at the drain deadline; cutting them off");
+                    server.abort();
+                    Ok(())
+                }
+            },
+        };
+        // Upgraded connections outlive the HTTP server: wait for each to say goodbye.
+        let all = u32::try_from(self.max_connections).unwrap_or(u32::MAX);
+        match tokio::time::timeout_at(deadline, self.open.acquire_many(all)).await {
+            Ok(_) => tracing::info!("every cable connection closed"),
+            Err(_) => tracing::warn!(
+                open = self.max_connections - self.open.available_permits(),
+                "cable connections still open at the drain deadline; cutting them off"
+            ),
+        }
         let supervised = self.supervisor.await.expect("the supervisor does not panic");
         self.domain.close().await;
         supervised?;

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use pressroom_protocol::cable::{channel_identifier, ANALYTICS_CHANNEL, SUBPROTOCOL};
-use pressroom_protocol::{Event, EventKind, ServerFrame};
+use pressroom_protocol::{Event, EventKind, Payload, ServerFrame};
 use pressroom_testkit::{CableClient, TestHub};
 use serde_json::json;
 
@@ -71,8 +71,8 @@ async fn a_committed_job_order_reaches_every_subscriber_in_rails_shape() {
             assert!(event.at.is_some());
             kinds.push((event.kind.clone(), event.seq));
             if event.kind == EventKind::JobOrderCreated {
-                assert_eq!(event.str("customer"), Some("Acme"));
-                assert_eq!(event.int("quantity"), Some(50));
+                let Some(Payload::JobOrderCreated(order)) = event.payload() else { panic!("{event:?}") };
+                assert_eq!((order.customer.as_deref(), order.quantity), (Some("Acme"), Some(50)));
             }
         }
         assert_eq!(kinds, [(EventKind::BookCreated, Some(1)), (EventKind::JobOrderCreated, Some(2))]);

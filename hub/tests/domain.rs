@@ -1,7 +1,7 @@
 //! Every resource's happy path and error classes, the outbox's ordering under concurrent
 //! writers, and backfill agreeing with what was broadcast.
 
-use pressroom_protocol::{Event, ServerFrame, Snapshot};
+use pressroom_protocol::{Event, Payload, ServerFrame, Snapshot};
 use pressroom_testkit::{CableClient, TestHub};
 use serde_json::{json, Value};
 
@@ -236,7 +236,8 @@ async fn backfill_and_summary_agree_with_the_broadcast() {
     let (_, page) = api.get("/api/events?after=0").await;
     let backfill: Vec<Event> = serde_json::from_value(page["events"].clone()).unwrap();
     assert_eq!(backfill, broadcast, "backfill serves exactly what was broadcast");
-    assert_eq!(broadcast[2].str("due_date"), Some("2027-01-31"));
+    let Some(Payload::JobOrderCreated(order)) = broadcast[2].payload() else { panic!("a job order") };
+    assert_eq!(order.due_date.as_deref(), Some("2027-01-31"));
 
     let (_, paged) = api.get("/api/events?after=2&limit=2").await;
     assert_eq!(paged["has_more"], true);

@@ -65,6 +65,7 @@ fn smoke(cable: String, trigger: Option<String>) -> Bench {
         broadcast_rate: 50.0,
         settle: Duration::from_secs(10),
         server_pid: Some(std::process::id()),
+        storm: Default::default(),
     }
 }
 

@@ -24,7 +24,9 @@ pub async fn create(
     State(domain): State<Domain>,
     Body(f): Body,
 ) -> Result<(StatusCode, Json<Book>), HubError> {
-    Ok((StatusCode::CREATED, Json(domain.create_book(new_book(f)?).await?)))
+    let new = new_book(f)?;
+    let book = domain.detached(|d| async move { d.create_book(new).await }).await?;
+    Ok((StatusCode::CREATED, Json(book)))
 }
 
 /// A `POST /api/books` body, validated.

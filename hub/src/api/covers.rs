@@ -25,7 +25,9 @@ pub async fn create(
     State(domain): State<Domain>,
     Body(f): Body,
 ) -> Result<(StatusCode, Json<Cover>), HubError> {
-    Ok((StatusCode::CREATED, Json(domain.create_cover(new_cover(f)?).await?)))
+    let new = new_cover(f)?;
+    let cover = domain.detached(|d| async move { d.create_cover(new).await }).await?;
+    Ok((StatusCode::CREATED, Json(cover)))
 }
 
 /// A `POST /api/covers` body, validated.

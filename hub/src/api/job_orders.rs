@@ -28,7 +28,9 @@ pub async fn create(
     State(domain): State<Domain>,
     Body(f): Body,
 ) -> Result<(StatusCode, Json<JobOrder>), HubError> {
-    Ok((StatusCode::CREATED, Json(domain.create_job_order(new_job_order(f)?).await?)))
+    let new = new_job_order(f)?;
+    let order = domain.detached(|d| async move { d.create_job_order(new).await }).await?;
+    Ok((StatusCode::CREATED, Json(order)))
 }
 
 /// A `POST /api/job_orders` body, validated.

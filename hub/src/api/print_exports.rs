@@ -28,7 +28,9 @@ pub async fn start(
     State(domain): State<Domain>,
     Body(f): Body,
 ) -> Result<(StatusCode, Json<PrintExport>), HubError> {
-    Ok((StatusCode::CREATED, Json(domain.start_print_export(export_job_order(f)?).await?)))
+    let job_order = export_job_order(f)?;
+    let export = domain.detached(move |d| async move { d.start_print_export(job_order).await }).await?;
+    Ok((StatusCode::CREATED, Json(export)))
 }
 
 /// The job order id of a `POST /api/print_exports` body, validated.
@@ -41,7 +43,7 @@ pub fn export_job_order(mut f: Fields) -> Result<i64, HubError> {
 #[utoipa::path(post, path = "/api/print_exports/{id}/complete", tag = "print exports", params(("id" = i64, Path)),
     responses((status = 200, body = PrintExport), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn complete(State(domain): State<Domain>, Id(id): Id) -> Result<Json<PrintExport>, HubError> {
-    Ok(Json(domain.complete_print_export(id).await?))
+    Ok(Json(domain.detached(move |d| async move { d.complete_print_export(id).await }).await?))
 }
 
 /// Fails a started export with a reason; broadcasts `print_export_failed`.
@@ -53,7 +55,8 @@ pub async fn fail(
     Id(id): Id,
     Body(f): Body,
 ) -> Result<Json<PrintExport>, HubError> {
-    Ok(Json(domain.fail_print_export(id, fail_reason(f)?).await?))
+    let reason = fail_reason(f)?;
+    Ok(Json(domain.detached(move |d| async move { d.fail_print_export(id, reason).await }).await?))
 }
 
 /// The reason of a `POST /api/print_exports/{id}/fail` body, validated.

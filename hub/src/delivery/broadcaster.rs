@@ -17,7 +17,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::fanout::Fanout;
-use super::ordering::Ordering;
+use super::history::{self, History};
+use super::ordering::{Input, Ordering};
 use super::outbox;
 use crate::db::Pool;
 
@@ -31,6 +32,8 @@ pub struct Source {
     pub pool: Pool,
     pub epoch: String,
     pub reads: Arc<AtomicU64>,
+    /// What every published event is recorded in, for catch-up.
+    pub history: Arc<History>,
     /// A test hook: cancelled, it makes the broadcaster panic
     /// ([`RunningHub::inject_broadcaster_panic`](crate::RunningHub::inject_broadcaster_panic)).
     pub panic_on: CancellationToken,
@@ -53,7 +56,7 @@ pub fn spawn(
         let ping_period = Duration::from_secs(PING_INTERVAL_SECS);
         let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_period, ping_period);
         loop {
-            let fill_at = ordering.fill_at();
+            let fill_at = ordering.deadline();
             let gap = async {
                 match fill_at {
                     Some(at) => tokio::time::sleep_until(at.into()).await,
@@ -64,11 +67,11 @@ pub fn spawn(
                 () = shutdown.cancelled() => return fanout.shutdown(),
                 received = incoming.recv() => {
                     let Some(event) = received else { return };
-                    publish(&fanout, ordering.push(event, Instant::now()));
+                    publish(&fanout, &source.history, ordering.handle(Input::Event(event), Instant::now()));
                 }
                 () = gap => {
                     fill(&source, &mut ordering, &fanout, &mut failing).await;
-                    ordering.filled(Instant::now());
+                    ordering.handle(Input::Filled, Instant::now());
                 }
                 _ = tail.tick() => fill(&source, &mut ordering, &fanout, &mut failing).await,
                 _ = ping.tick() => fanout.ping(Utc::now().timestamp()),
@@ -78,9 +81,15 @@ pub fn spawn(
     })
 }
 
-fn publish(fanout: &Fanout, ready: Vec<Event>) {
+/// Records each event in the history, then hands it to the fan-out: a client that subscribed
+/// after an event went out finds it in the history when it catches up.
+fn publish(fanout: &Fanout, history: &History, ready: Vec<Event>) {
     for event in &ready {
-        fanout.publish(event);
+        let json: Arc<str> = history::encode(event).into();
+        if let Some(seq) = event.seq {
+            history.push(seq, json.clone());
+        }
+        fanout.publish_json(json);
     }
 }
 
@@ -95,7 +104,7 @@ async fn fill(source: &Source, ordering: &mut Ordering, fanout: &Fanout, failing
                 }
                 let full = batch.len() == BATCH as usize;
                 for event in batch {
-                    publish(fanout, ordering.push(event, Instant::now()));
+                    publish(fanout, &source.history, ordering.handle(Input::Event(event), Instant::now()));
                 }
                 if !full {
                     return;

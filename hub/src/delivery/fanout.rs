@@ -31,7 +31,7 @@ pub enum Outgoing {
 /// A committed event with its broadcast frame for each identifier subscribed when it went out.
 #[derive(Debug)]
 pub struct Published {
-    json: String,
+    json: Arc<str>,
     frames: Vec<(Arc<str>, Utf8Bytes)>,
 }
 
@@ -68,7 +68,11 @@ impl Fanout {
 
     /// Publishes `event`, encoded once per identifier subscribed right now.
     pub fn publish(&self, event: &Event) {
-        let json = serde_json::to_string(event).expect("events serialise");
+        self.publish_json(super::history::encode(event).into());
+    }
+
+    /// Publishes an event already encoded as `json` (shared with the history).
+    pub fn publish_json(&self, json: Arc<str>) {
         let frames = self
             .identifiers
             .current()

@@ -2,8 +2,7 @@
 //! reports it once committed through a [`CommitSink`] — all the domain knows of delivery.
 
 use chrono::{DateTime, SubsecRound, Utc};
-use pressroom_protocol::{Event, EventKind};
-use serde_json::Value;
+use pressroom_protocol::{Event, EventKind, Payload};
 use sqlx::{Any, Transaction};
 use tokio::sync::mpsc;
 
@@ -39,8 +38,7 @@ impl CommitSink {
 /// with no gaps — unlike a Postgres sequence, whose values can commit out of order.
 pub async fn append(
     tx: &mut Transaction<'_, Any>,
-    kind: EventKind,
-    data: Value,
+    payload: Payload,
     at: DateTime<Utc>,
 ) -> Result<Event, HubError> {
     // As stored, so the event broadcast from the commit equals the one read back from the outbox.
@@ -49,14 +47,14 @@ pub async fn append(
         sqlx::query_as("UPDATE outbox_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, epoch")
             .fetch_one(&mut **tx)
             .await?;
+    let mut event = Event::from(payload);
     sqlx::query("INSERT INTO events (seq, kind, data, at) VALUES ($1, $2, $3, $4)")
         .bind(seq)
-        .bind(kind.as_str())
-        .bind(data.to_string())
+        .bind(event.kind.as_str())
+        .bind(serde_json::to_string(&event.data).expect("JSON values serialise"))
         .bind(crate::db::timestamp(at))
         .execute(&mut **tx)
         .await?;
-    let mut event = Event::new(kind, data);
     event.seq = Some(seq as u64);
     event.epoch = Some(epoch);
     event.at = Some(at);

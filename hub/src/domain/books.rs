@@ -1,7 +1,6 @@
 use chrono::{DateTime, Utc};
-use pressroom_protocol::EventKind;
+use pressroom_protocol::payload::{BookCreated, Payload};
 use serde::Serialize;
-use serde_json::json;
 
 use super::{invalid, timestamp, Domain, Resource, Write};
 use crate::HubError;
@@ -65,8 +64,13 @@ pub(super) async fn insert_book(tx: &mut Write, book: NewBook, now: DateTime<Utc
     .bind(&created_at)
     .fetch_one(&mut **tx)
     .await?;
-    let data = json!({ "id": id, "title": book.title, "isbn": book.isbn, "author": book.author });
-    tx.append(EventKind::BookCreated, data, now).await?;
+    let payload = BookCreated {
+        id: Some(id),
+        title: Some(book.title.clone()),
+        isbn: book.isbn.clone(),
+        author: book.author.clone(),
+    };
+    tx.append(Payload::BookCreated(payload), now).await?;
     Ok(Book { id, title: book.title, isbn: book.isbn, author: book.author, created_at })
 }
 

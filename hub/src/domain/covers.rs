@@ -1,7 +1,6 @@
 use chrono::Utc;
-use pressroom_protocol::EventKind;
+use pressroom_protocol::payload::{CoverCreated, Payload};
 use serde::Serialize;
-use serde_json::json;
 
 use super::{invalid, timestamp, Domain, Resource};
 use crate::HubError;
@@ -55,9 +54,13 @@ impl Domain {
         .bind(&created_at)
         .fetch_one(&mut *tx)
         .await?;
-        let data =
-            json!({ "id": id, "book_id": cover.book_id, "format": cover.format, "finish": cover.finish });
-        tx.append(EventKind::CoverCreated, data, now).await?;
+        let payload = CoverCreated {
+            id: Some(id),
+            book_id: Some(cover.book_id),
+            format: Some(cover.format.clone()),
+            finish: Some(cover.finish.clone()),
+        };
+        tx.append(Payload::CoverCreated(payload), now).await?;
         self.commit(tx).await?;
         Ok(Cover { id, book_id: cover.book_id, format: cover.format, finish: cover.finish, created_at })
     }

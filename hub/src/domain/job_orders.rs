@@ -1,7 +1,6 @@
 use chrono::{DateTime, NaiveDate, Utc};
-use pressroom_protocol::EventKind;
+use pressroom_protocol::payload::{JobOrderCreated, Payload};
 use serde::Serialize;
-use serde_json::json;
 
 use super::books::{insert_book, NewBook};
 use super::{invalid, timestamp, Domain, Resource};
@@ -92,13 +91,14 @@ impl Domain {
         .bind(&created_at)
         .fetch_one(&mut *tx)
         .await?;
-        let mut data = json!({
-            "id": id, "book_id": book_id, "customer": order.customer, "quantity": order.quantity,
-        });
-        if let Some(due) = order.due_date {
-            data["due_date"] = json!(due);
-        }
-        tx.append(EventKind::JobOrderCreated, data, now).await?;
+        let payload = JobOrderCreated {
+            id: Some(id),
+            book_id: Some(book_id),
+            customer: Some(order.customer.clone()),
+            quantity: Some(order.quantity),
+            due_date: order.due_date.map(|d| d.to_string()),
+        };
+        tx.append(Payload::JobOrderCreated(payload), now).await?;
         self.commit(tx).await?;
         Ok(JobOrder {
             id,

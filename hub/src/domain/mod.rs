@@ -16,12 +16,13 @@ pub use job_orders::{BookRef, JobOrder, NewJobOrder};
 pub use print_exports::{ExportStatus, PrintExport};
 
 use chrono::{DateTime, Utc};
-use pressroom_protocol::{Event, EventKind};
+use pressroom_protocol::{Event, Payload};
 use serde::Serialize;
 use sqlx::{Any, AnyConnection, Transaction};
 
 pub(crate) use crate::db::timestamp;
 use crate::db::{Backend, Database, Pool};
+use crate::delivery::history::History;
 use crate::delivery::outbox::{self, CommitSink};
 use crate::error::FieldErrors;
 use crate::HubError;
@@ -33,6 +34,8 @@ pub struct Domain {
     backend: Backend,
     sink: CommitSink,
     summaries: std::sync::Arc<summary::Summaries>,
+    /// The latest events in memory: backfills and the summary's freshness are answered there.
+    history: std::sync::Arc<History>,
 }
 
 /// A write transaction and the events it appended, reported once it commits.
@@ -43,13 +46,8 @@ pub(crate) struct Write {
 
 impl Write {
     /// Appends an event to the outbox in this transaction.
-    async fn append(
-        &mut self,
-        kind: EventKind,
-        data: serde_json::Value,
-        at: DateTime<Utc>,
-    ) -> Result<(), HubError> {
-        let event = outbox::append(&mut self.tx, kind, data, at).await?;
+    async fn append(&mut self, payload: Payload, at: DateTime<Utc>) -> Result<(), HubError> {
+        let event = outbox::append(&mut self.tx, payload, at).await?;
         self.events.push(event);
         Ok(())
     }
@@ -106,14 +104,30 @@ fn invalid(field: &str, message: impl Into<String>) -> HubError {
 }
 
 impl Domain {
-    pub fn new(database: Database, sink: CommitSink) -> Self {
+    /// The domain on `database`, reporting commits to `sink` and answering catch-up from
+    /// `history` where it can.
+    pub fn new(database: Database, sink: CommitSink, history: std::sync::Arc<History>) -> Self {
         Domain {
             pool: database.pool,
             writes: database.writes,
             backend: database.backend,
             sink,
             summaries: std::sync::Arc::new(summary::Summaries::new()),
+            history,
         }
+    }
+
+    /// Runs `write` on a task of its own, to its end. A request's future is dropped when its
+    /// client hangs up; dropped inside a transaction, sqlx hands the connection back still in it,
+    /// and every later write on the one write connection fails. A write, once begun, finishes.
+    pub async fn detached<T, F>(&self, write: impl FnOnce(Domain) -> F) -> Result<T, HubError>
+    where
+        F: std::future::Future<Output = Result<T, HubError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        tokio::spawn(write(self.clone()))
+            .await
+            .unwrap_or_else(|error| Err(HubError::TaskFailed { task: "write", reason: error.to_string() }))
     }
 
     async fn begin_write(&self) -> Result<Write, HubError> {
@@ -161,6 +175,9 @@ impl Domain {
     /// Commits a write and reports the events it appended to the sink.
     async fn commit(&self, write: Write) -> Result<(), HubError> {
         write.tx.commit().await?;
+        if let Some(seq) = write.events.iter().filter_map(|e| e.seq).max() {
+            self.history.committed(seq);
+        }
         self.sink.committed(write.events);
         Ok(())
     }

@@ -1,7 +1,6 @@
 use chrono::Utc;
-use pressroom_protocol::EventKind;
+use pressroom_protocol::payload::{self, Payload, PrintExportFailed};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::{invalid, timestamp, Domain, Resource};
 use crate::HubError;
@@ -84,8 +83,8 @@ impl Domain {
         .bind(timestamp(now))
         .fetch_one(&mut *tx)
         .await?;
-        let data = json!({ "id": export.id, "job_order_id": job_order_id });
-        tx.append(EventKind::PrintExportStarted, data, now).await?;
+        let started = payload::PrintExport { id: Some(export.id), job_order_id: Some(job_order_id) };
+        tx.append(Payload::PrintExportStarted(started), now).await?;
         self.commit(tx).await?;
         Ok(export)
     }
@@ -127,14 +126,14 @@ impl Domain {
                 Some(current) => HubError::Conflict(format!("print export {id} is already {current}")),
             });
         };
-        let (kind, data) = match status {
-            ExportStatus::Failed => (
-                EventKind::PrintExportFailed,
-                json!({ "id": id, "job_order_id": export.job_order_id, "reason": reason }),
-            ),
-            _ => (EventKind::PrintExportCompleted, json!({ "id": id, "job_order_id": export.job_order_id })),
+        let (id, job_order_id) = (Some(id), Some(export.job_order_id));
+        let payload = match status {
+            ExportStatus::Failed => {
+                Payload::PrintExportFailed(PrintExportFailed { id, job_order_id, reason })
+            }
+            _ => Payload::PrintExportCompleted(payload::PrintExport { id, job_order_id }),
         };
-        tx.append(kind, data, now).await?;
+        tx.append(payload, now).await?;
         self.commit(tx).await?;
         Ok(export)
     }

@@ -3,6 +3,7 @@ use pressroom_protocol::volume::{Granularity, HOURS, MINUTES};
 use pressroom_protocol::{EventsPage, ExportStatusCounts, JobOrderVolume, Snapshot, Totals};
 
 use axum::body::Bytes;
+use std::sync::RwLock;
 use tokio::sync::{Mutex, Semaphore};
 
 use super::{timestamp, Domain};
@@ -16,38 +17,57 @@ pub const MAX_WAITING_SUMMARIES: usize = 1024;
 pub const SUMMARY_ACTIVITY: u64 = 100;
 
 /// The summary shared by every request while the head seq and the minute are the same, and the
-/// queue of requests waiting for it. One is computed at a time, so summaries use at most one
-/// read connection however many clients ask.
+/// queue of requests waiting for a new one. A current summary is answered from memory (the head
+/// seq is the history's, no database read); one is computed at a time, so summaries use at most
+/// one read connection however many clients ask.
 pub(crate) struct Summaries {
     /// (seq, minute, JSON) of the latest summary.
-    latest: Mutex<Option<(u64, i64, Bytes)>>,
+    latest: RwLock<Option<(u64, i64, Bytes)>>,
+    /// Held while a summary is computed.
+    computing: Mutex<()>,
     waiting: Semaphore,
 }
 
 impl Summaries {
     pub(crate) fn new() -> Self {
-        Summaries { latest: Mutex::new(None), waiting: Semaphore::new(MAX_WAITING_SUMMARIES) }
+        Summaries {
+            latest: RwLock::new(None),
+            computing: Mutex::new(()),
+            waiting: Semaphore::new(MAX_WAITING_SUMMARIES),
+        }
+    }
+
+    /// The latest summary if it is as new as `head` and of this `minute`.
+    fn current(&self, head: u64, minute: i64) -> Option<Bytes> {
+        match self.latest.read().expect("summary lock").as_ref() {
+            Some((seq, at, json)) if *seq >= head && *at == minute => Some(json.clone()),
+            _ => None,
+        }
     }
 }
 
 impl Domain {
     /// The summary as JSON, computed once per (head seq, minute) and shared.
     pub async fn shared_summary(&self) -> Result<Bytes, HubError> {
+        let minute = || Utc::now().timestamp() / 60;
+        if let Some(json) = self.summaries.current(self.history.head(), minute()) {
+            return Ok(json);
+        }
         let Ok(_waiting) = self.summaries.waiting.try_acquire() else {
             return Err(HubError::Busy);
         };
-        let mut latest = self.summaries.latest.lock().await;
-        let minute = Utc::now().timestamp() / 60;
-        let (_, head) = outbox::head(&self.pool).await?;
-        if let Some((seq, at, json)) = latest.as_ref() {
-            if (*seq, *at) == (head, minute) {
-                return Ok(json.clone());
-            }
+        let _computing = self.summaries.computing.lock().await;
+        // Whoever held the lock before may have computed what this request needs.
+        let now = minute();
+        if let Some(json) = self.summaries.current(self.history.head(), now) {
+            return Ok(json);
         }
-        let summary = self.summary().await?;
+        // Detached like a write: a read transaction cancelled half-way would poison its connection.
+        let summary = self.detached(|d| async move { d.summary().await }).await?;
         let json = Bytes::from(serde_json::to_vec(&summary).expect("a summary serialises"));
-        let at = summary.at.map_or(minute, |at| at.timestamp() / 60);
-        *latest = Some((summary.seq.unwrap_or_default(), at, json.clone()));
+        let at = summary.at.map_or(now, |at| at.timestamp() / 60);
+        *self.summaries.latest.write().expect("summary lock") =
+            Some((summary.seq.unwrap_or_default(), at, json.clone()));
         Ok(json)
     }
 
@@ -113,7 +133,16 @@ impl Domain {
         })
     }
 
-    /// Committed events after `after`, in seq order.
+    /// `GET /api/events` as JSON: from the history when it can answer, else the database.
+    pub async fn events_json(&self, after: u64, limit: u32) -> Result<Bytes, HubError> {
+        if let Some(json) = self.history.page_json(after, limit as usize) {
+            return Ok(json);
+        }
+        let page = self.detached(move |d| async move { d.events(after, limit).await }).await?;
+        Ok(Bytes::from(serde_json::to_vec(&page).expect("a page serialises")))
+    }
+
+    /// Committed events after `after`, in seq order, read from the database.
     pub async fn events(&self, after: u64, limit: u32) -> Result<EventsPage, HubError> {
         let mut tx = self.begin_read().await?;
         let (epoch, head_seq) = outbox::head(&mut *tx).await?;
@@ -144,7 +173,8 @@ mod tests {
     async fn domain(dir: &tempfile::TempDir) -> Domain {
         let database = crate::db::open(&dir.path().join("hub.sqlite3").to_string_lossy()).await.unwrap();
         let (local, _) = tokio::sync::mpsc::unbounded_channel();
-        Domain::new(database, CommitSink::new(local, None))
+        let history = std::sync::Arc::new(crate::delivery::history::History::new("e", 100, 0, &[]));
+        Domain::new(database, CommitSink::new(local, None), history)
     }
 
     fn order() -> NewJobOrder {
@@ -170,7 +200,7 @@ mod tests {
     async fn beyond_the_waiting_bound_a_request_is_told_to_retry() {
         let dir = tempfile::tempdir().unwrap();
         let domain = domain(&dir).await;
-        let computing = domain.summaries.latest.lock().await;
+        let computing = domain.summaries.computing.lock().await;
         let waiters: Vec<_> = (0..MAX_WAITING_SUMMARIES)
             .map(|_| {
                 let domain = domain.clone();
