@@ -138,31 +138,75 @@ pub enum Action {
     State(ConnectionView),
 }
 
+/// Where the connection is: the one record of it. The state on screen is read from it
+/// (`Machine::state`), so the two cannot disagree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
-    /// Real-time off.
+    /// Real-time off: refreshing on a timer, or by hand.
     Off,
     /// Waiting for the retry timer.
-    Waiting,
+    Waiting(Down),
+    /// A socket on its way to Live; `down` while it recovers from a loss (none on a fresh start).
+    Linking { step: Step, down: Option<Down> },
+    /// Receiving; `resyncing` while a fresh snapshot replaces a baseline that means nothing any
+    /// more (a new epoch, an overflow), events held until it lands.
+    Live { resyncing: bool },
+    /// Gave up: the user has to act.
+    Stopped,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
     /// Socket opening, or open and waiting for the welcome.
     Opening,
     Subscribing,
     /// Subscribed; fetching what was missed before going live.
     CatchingUp,
-    Live,
-    /// Gave up: the user has to act.
-    Stopped,
 }
 
 impl Phase {
     /// A socket is open or opening: the phases that frames, a close, a failure and a stale link
     /// concern.
     fn has_socket(self) -> bool {
-        matches!(self, Phase::Opening | Phase::Subscribing | Phase::CatchingUp | Phase::Live)
+        matches!(self, Phase::Linking { .. } | Phase::Live { .. })
+    }
+
+    /// On its way to Live, at `step`.
+    fn at(self, step: Step) -> bool {
+        matches!(self, Phase::Linking { step: at, .. } if at == step)
+    }
+
+    /// Catching up: after subscribing, or resyncing while live.
+    fn catching_up(self) -> bool {
+        self.at(Step::CatchingUp) || self == Phase::Live { resyncing: true }
+    }
+
+    /// The recovery under way, if the socket was lost.
+    fn down(self) -> Option<Down> {
+        match self {
+            Phase::Waiting(down) | Phase::Linking { down: Some(down), .. } => Some(down),
+            _ => None,
+        }
+    }
+
+    fn down_mut(&mut self) -> Option<&mut Down> {
+        match self {
+            Phase::Waiting(down) | Phase::Linking { down: Some(down), .. } => Some(down),
+            _ => None,
+        }
     }
 }
 
-/// The REST fallback: the snapshot is polled while the socket keeps failing.
+/// The socket is down: how its recovery goes, as the screen says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Down {
+    /// The REST fallback, polling the snapshot while the socket keeps failing; none until asked.
+    fallback: Option<Fallback>,
+    /// The wait until the next attempt, as of when this was last told.
+    retry_in_ms: u64,
+}
+
+/// How the REST fallback goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fallback {
     /// Asked; no refresh has come back yet.
@@ -183,10 +227,6 @@ pub struct Machine<R> {
     live_since: Option<Instant>,
     last_frame: Instant,
     subscribe_retried: bool,
-    /// Polling the snapshot over REST while the socket keeps failing, and how that goes.
-    fallback: Option<Fallback>,
-    /// When the waiting retry is due.
-    retry_at: Option<Instant>,
     timers: BTreeMap<Timer, Instant>,
     /// When the server last said `server_restart`, until the connection is Live again.
     restarting_since: Option<Instant>,
@@ -205,7 +245,6 @@ pub struct Machine<R> {
     backfill_due: bool,
     /// When the server last misbehaved.
     misbehaved_at: Option<Instant>,
-    state: ConnectionState,
     problem: Option<Problem>,
     emitted: Option<ConnectionView>,
     identifier: String,
@@ -223,8 +262,6 @@ impl<R: Rng> Machine<R> {
             live_since: None,
             last_frame: now,
             subscribe_retried: false,
-            fallback: None,
-            retry_at: None,
             timers: BTreeMap::new(),
             restarting_since: None,
             sequencer: Sequencer::default(),
@@ -236,7 +273,6 @@ impl<R: Rng> Machine<R> {
             empty_pages: 0,
             backfill_due: false,
             misbehaved_at: None,
-            state: ConnectionState::Connecting,
             problem: None,
             emitted: None,
             identifier: channel_identifier(channel),
@@ -258,7 +294,7 @@ impl<R: Rng> Machine<R> {
         match input {
             Input::Start => self.start(now, &mut out),
             Input::SocketOpened => {
-                if self.phase == Phase::Opening {
+                if self.phase.at(Step::Opening) {
                     // Liveness counts from here: the welcome is the first frame due.
                     self.last_frame = now;
                     self.arm(Timer::Stale, now + STALE_AFTER);
@@ -278,10 +314,10 @@ impl<R: Rng> Machine<R> {
             Input::Snapshot { request, result } => self.snapshot(request, result, now, &mut out),
             Input::Events { request, result } => self.events(request, result, now, &mut out),
             Input::ReconnectNow => match self.phase {
-                Phase::Waiting | Phase::Stopped => {
+                Phase::Waiting(_) | Phase::Stopped => {
                     self.problem = None;
                     self.timers.remove(&Timer::Retry);
-                    self.open(now, &mut out);
+                    self.open(self.phase.down(), now, &mut out);
                 }
                 Phase::Off => {
                     self.fetch_snapshot(&mut out);
@@ -293,9 +329,8 @@ impl<R: Rng> Machine<R> {
                 self.mode = mode;
                 if mode.realtime != was.realtime || self.phase == Phase::Off {
                     self.start(now, &mut out);
-                } else if self.fallback.is_some() && !mode.auto_refresh {
-                    self.stop_polling();
-                    self.set_down_state(now);
+                } else if !mode.auto_refresh {
+                    self.stop_polling(now);
                 }
             }
             Input::EndpointChanged { channel } => {
@@ -310,7 +345,7 @@ impl<R: Rng> Machine<R> {
                 if self.phase != Phase::Off && self.phase != Phase::Stopped {
                     tracing::info!("woke up: reconnecting at once");
                     self.timers.remove(&Timer::Retry);
-                    self.open(now, &mut out);
+                    self.open(self.phase.down(), now, &mut out);
                 }
             }
             Input::Misbehaved(what) => self.misbehaved(what, now),
@@ -325,29 +360,26 @@ impl<R: Rng> Machine<R> {
         self.attempt = 0;
         // The fallback clock runs from the first attempt.
         self.down_since = Some(now);
-        self.stop_polling();
+        self.timers.remove(&Timer::Poll);
         if self.mode.realtime {
             self.timers.remove(&Timer::Retry);
-            self.set_state(ConnectionState::Connecting);
-            self.open(now, out);
+            self.open(None, now, out);
             return;
         }
         self.close(out);
         self.phase = Phase::Off;
         if self.mode.auto_refresh {
-            self.set_state(ConnectionState::AutoRefresh { interval_s: self.interval_s() });
             self.fetch_snapshot(out);
             self.arm(Timer::Poll, now + self.mode.refresh_interval);
-        } else {
-            self.set_state(ConnectionState::Manual);
         }
     }
 
-    fn open(&mut self, now: Instant, out: &mut Vec<Action>) {
+    /// Opens a socket; the recovery `down` (if any) stays on screen until it is Live.
+    fn open(&mut self, down: Option<Down>, now: Instant, out: &mut Vec<Action>) {
         if self.phase.has_socket() {
             out.push(Action::CloseSocket);
         }
-        self.phase = Phase::Opening;
+        self.phase = Phase::Linking { step: Step::Opening, down };
         self.subscribe_retried = false;
         self.pending_fetch = None;
         self.backfill_due = false;
@@ -389,48 +421,46 @@ impl<R: Rng> Machine<R> {
             self.restarting_since.is_some_and(|since| now.duration_since(since) < RESTART_WINDOW);
         let step = if restarting { 1 } else { self.attempt };
         let delay = backoff::delay(step, &mut self.rng);
-        self.phase = Phase::Waiting;
-        self.retry_at = Some(now + delay);
         self.arm(Timer::Retry, now + delay);
+        let mut fallback = self.phase.down().and_then(|down| down.fallback);
         let down_for = self.down_since.map_or(Duration::ZERO, |since| now.duration_since(since));
         if self.mode.auto_refresh
-            && self.fallback.is_none()
+            && fallback.is_none()
             && (self.attempt >= FALLBACK_ATTEMPTS || down_for >= FALLBACK_AFTER)
         {
             tracing::info!(attempt = self.attempt, "real-time unavailable: trying the snapshot over REST");
-            self.fallback = Some(Fallback::Asked);
+            fallback = Some(Fallback::Asked);
             self.fetch_snapshot(out);
             self.arm(Timer::Poll, now + self.mode.refresh_interval);
         }
-        self.set_down_state(now);
+        self.phase = Phase::Waiting(Down { fallback, retry_in_ms: delay.as_millis() as u64 });
     }
 
-    /// The state while the socket is down, as truthful as what is known: `Polling` only while
-    /// REST answers, `Offline` once it has failed too, `Reconnecting` until REST has been asked.
-    fn set_down_state(&mut self, now: Instant) {
-        let retry_in_ms = self.retry_at.map(|at| at.saturating_duration_since(now).as_millis() as u64);
-        self.set_state(match self.fallback {
-            Some(Fallback::Answers) => ConnectionState::Polling { interval_s: self.interval_s() },
-            Some(Fallback::Fails) => ConnectionState::Offline { cached_at: None, retry_in_ms },
-            Some(Fallback::Asked) | None => {
-                ConnectionState::Reconnecting { attempt: self.attempt, retry_in_ms: retry_in_ms.unwrap_or(0) }
+    /// The wait until the retry, from `now`: none is due while an attempt is under way.
+    fn retry_in_ms(&self, now: Instant) -> u64 {
+        self.armed(Timer::Retry).map_or(0, |at| at.saturating_duration_since(now).as_millis() as u64)
+    }
+
+    /// Auto-refresh was turned off: the fallback stops with it.
+    fn stop_polling(&mut self, now: Instant) {
+        self.timers.remove(&Timer::Poll);
+        let retry_in_ms = self.retry_in_ms(now);
+        if let Some(down) = self.phase.down_mut() {
+            if down.fallback.take().is_some() {
+                down.retry_in_ms = retry_in_ms;
             }
-        });
-    }
-
-    fn stop_polling(&mut self) {
-        if self.fallback.take().is_some() {
-            self.timers.remove(&Timer::Poll);
         }
     }
 
     /// A background refresh (polling) answered or failed; the state follows.
     fn refreshed(&mut self, answered: bool, now: Instant) {
-        let Some(fallback) = &mut self.fallback else { return };
+        let retry_in_ms = self.retry_in_ms(now);
+        let Some(down) = self.phase.down_mut() else { return };
+        let Some(fallback) = &mut down.fallback else { return };
         let now_known = if answered { Fallback::Answers } else { Fallback::Fails };
         if *fallback != now_known {
             *fallback = now_known;
-            self.set_down_state(now);
+            down.retry_in_ms = retry_in_ms;
         }
     }
 
@@ -438,11 +468,9 @@ impl<R: Rng> Machine<R> {
     fn give_up(&mut self, problem: Problem, out: &mut Vec<Action>) {
         tracing::warn!(?problem, "connection stopped");
         self.close(out);
-        self.stop_polling();
+        self.timers.remove(&Timer::Poll);
         self.phase = Phase::Stopped;
         self.problem = Some(problem);
-        self.retry_at = None;
-        self.set_state(ConnectionState::Offline { cached_at: None, retry_in_ms: None });
     }
 
     fn frame(&mut self, text: &str, now: Instant, out: &mut Vec<Action>) {
@@ -459,14 +487,14 @@ impl<R: Rng> Machine<R> {
         };
         match frame {
             ServerFrame::Welcome => {
-                if self.phase == Phase::Opening {
+                if self.phase.at(Step::Opening) {
                     self.timers.remove(&Timer::Handshake);
                     self.subscribe(now, out);
                 }
             }
             ServerFrame::Ping { .. } => {}
             ServerFrame::ConfirmSubscription { identifier } if identifier == self.identifier => {
-                if self.phase == Phase::Subscribing {
+                if self.phase.at(Step::Subscribing) {
                     self.timers.remove(&Timer::Confirm);
                     self.catch_up(now, out);
                 }
@@ -509,14 +537,14 @@ impl<R: Rng> Machine<R> {
     }
 
     fn subscribe(&mut self, now: Instant, out: &mut Vec<Action>) {
-        self.phase = Phase::Subscribing;
+        self.step(Step::Subscribing);
         out.push(Action::Send(ClientCommand::Subscribe { identifier: self.identifier.clone() }.to_json()));
         self.arm(Timer::Confirm, now + CONFIRM_TIMEOUT);
     }
 
     /// Subscribed: fetch what was missed (events after our seq, else a snapshot) before Live.
     fn catch_up(&mut self, now: Instant, out: &mut Vec<Action>) {
-        self.phase = Phase::CatchingUp;
+        self.step(Step::CatchingUp);
         let resumable = self.sequencer.has_baseline() && self.sequencer.epoch().is_some();
         if resumable && self.has_events != Some(false) {
             let after = self.sequencer.last().unwrap_or(0);
@@ -539,15 +567,14 @@ impl<R: Rng> Machine<R> {
     }
 
     fn go_live(&mut self, now: Instant) {
-        if self.phase != Phase::CatchingUp {
+        if !self.phase.catching_up() {
             return;
         }
-        self.phase = Phase::Live;
+        self.phase = Phase::Live { resyncing: false };
         self.live_since = Some(now);
         self.restarting_since = None;
         self.down_since = None;
-        self.stop_polling();
-        self.set_state(ConnectionState::Live);
+        self.timers.remove(&Timer::Poll);
         self.behaved(now);
     }
 
@@ -573,8 +600,8 @@ impl<R: Rng> Machine<R> {
 
     /// The baseline means nothing any more: fetch a snapshot before going on.
     fn resync(&mut self, out: &mut Vec<Action>) {
-        if self.phase == Phase::Live {
-            self.phase = Phase::CatchingUp;
+        if let Phase::Live { resyncing } = &mut self.phase {
+            *resyncing = true;
         }
         self.backfill_due = false;
         self.timers.remove(&Timer::Backfill);
@@ -648,7 +675,7 @@ impl<R: Rng> Machine<R> {
                         let other_epoch = snapshot.epoch.as_deref() != self.sequencer.epoch();
                         // Below what was applied in the same epoch: the server's database went
                         // back (a restored backup). While Live the socket is ahead of any poll.
-                        let rewound = seq < last && self.phase != Phase::Live;
+                        let rewound = seq < last && self.phase != Phase::Live { resyncing: false };
                         if rewound && !other_epoch {
                             tracing::info!(seq, last, "the server's seq went back: taking its snapshot");
                         }
@@ -773,8 +800,8 @@ impl<R: Rng> Machine<R> {
 
     fn timer(&mut self, timer: Timer, now: Instant, out: &mut Vec<Action>) {
         match timer {
-            Timer::Retry if self.phase == Phase::Waiting => self.open(now, out),
-            Timer::Handshake if self.phase == Phase::Opening => {
+            Timer::Retry if matches!(self.phase, Phase::Waiting(_)) => self.open(self.phase.down(), now, out),
+            Timer::Handshake if self.phase.at(Step::Opening) => {
                 tracing::info!("handshake timed out");
                 self.lost(now, out);
             }
@@ -787,7 +814,7 @@ impl<R: Rng> Machine<R> {
                     self.arm(Timer::Stale, self.last_frame + STALE_AFTER);
                 }
             }
-            Timer::Confirm if self.phase == Phase::Subscribing => {
+            Timer::Confirm if self.phase.at(Step::Subscribing) => {
                 if self.subscribe_retried {
                     self.give_up(Problem::SubscriptionRejected, out);
                 } else {
@@ -797,17 +824,23 @@ impl<R: Rng> Machine<R> {
                 }
             }
             Timer::Poll
-                if self.fallback.is_some() || (self.phase == Phase::Off && self.mode.auto_refresh) =>
+                if self.phase.down().is_some_and(|down| down.fallback.is_some())
+                    || (self.phase == Phase::Off && self.mode.auto_refresh) =>
             {
                 self.fetch_snapshot(out);
                 self.arm(Timer::Poll, now + self.mode.refresh_interval);
             }
-            Timer::Backfill if self.backfill_due && matches!(self.phase, Phase::CatchingUp | Phase::Live) => {
+            Timer::Backfill
+                if self.backfill_due
+                    && (self.phase.at(Step::CatchingUp) || matches!(self.phase, Phase::Live { .. })) =>
+            {
                 self.backfill_due = false;
                 let after = self.sequencer.last().unwrap_or(0);
                 self.fetch_events(after, out);
             }
-            Timer::Misbehaved if matches!(self.phase, Phase::Live | Phase::Off) => self.behaved(now),
+            Timer::Misbehaved if matches!(self.phase, Phase::Live { resyncing: false } | Phase::Off) => {
+                self.behaved(now)
+            }
             _ => {} // a timer that outlived its phase
         }
     }
@@ -816,13 +849,40 @@ impl<R: Rng> Machine<R> {
         self.mode.refresh_interval.as_secs().max(1) as u32
     }
 
-    fn set_state(&mut self, state: ConnectionState) {
-        self.state = state;
+    /// A socket's next step; the recovery under way (if any) goes with it.
+    fn step(&mut self, step: Step) {
+        if let Phase::Linking { step: at, .. } = &mut self.phase {
+            *at = step;
+        }
+    }
+
+    /// The state on screen, read from the phase, as truthful as what is known: while the socket
+    /// is down `Polling` only while REST answers, `Offline` once it has failed too,
+    /// `Reconnecting` until REST has been asked.
+    fn state(&self) -> ConnectionState {
+        match self.phase {
+            Phase::Off if self.mode.auto_refresh => {
+                ConnectionState::AutoRefresh { interval_s: self.interval_s() }
+            }
+            Phase::Off => ConnectionState::Manual,
+            Phase::Linking { down: None, .. } => ConnectionState::Connecting,
+            Phase::Waiting(down) | Phase::Linking { down: Some(down), .. } => match down.fallback {
+                Some(Fallback::Answers) => ConnectionState::Polling { interval_s: self.interval_s() },
+                Some(Fallback::Fails) => {
+                    ConnectionState::Offline { cached_at: None, retry_in_ms: Some(down.retry_in_ms) }
+                }
+                Some(Fallback::Asked) | None => {
+                    ConnectionState::Reconnecting { attempt: self.attempt, retry_in_ms: down.retry_in_ms }
+                }
+            },
+            Phase::Live { .. } => ConnectionState::Live,
+            Phase::Stopped => ConnectionState::Offline { cached_at: None, retry_in_ms: None },
+        }
     }
 
     fn emit_state(&mut self, out: &mut Vec<Action>) {
         let view = ConnectionView {
-            state: self.state.clone(),
+            state: self.state(),
             problem: self.problem.clone(),
             history_unavailable: self.has_snapshot == Some(false),
             paused: None,

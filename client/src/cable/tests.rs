@@ -279,6 +279,34 @@ fn reconnect_now_skips_the_wait() {
 }
 
 #[test]
+fn the_state_follows_the_connection_and_never_keeps_a_stale_word() {
+    let mut sim = live(30);
+    sim.frame(ServerFrame::Disconnect { reason: "unauthorized".into(), reconnect: false });
+    assert_eq!(sim.state(), ConnectionState::Offline { cached_at: None, retry_in_ms: None });
+    // The user reconnects after a stop: connecting, not the stop's Offline without its reason.
+    sim.feed(Input::ReconnectNow);
+    assert_eq!(sim.state(), ConnectionState::Connecting);
+    assert_eq!(sim.view.clone().unwrap().problem, None);
+    sim.connect();
+    let request = sim.last_request();
+    let page = EventsPage { epoch: "e1".into(), head_seq: 10, has_more: false, events: vec![] };
+    sim.feed(Input::Events { request, result: Ok(page) });
+    assert_eq!(sim.state(), ConnectionState::Live);
+    // Woken from sleep while Live: the socket is reopened, and the screen does not say Live
+    // until it has caught up again.
+    sim.feed(Input::Wake);
+    assert_eq!(sim.state(), ConnectionState::Connecting);
+    // A retry's socket opening keeps the recovery's words and numbers: attempt and wait as told.
+    sim.feed(Input::SocketFailed);
+    let waiting = sim.state();
+    assert!(matches!(waiting, ConnectionState::Reconnecting { attempt: 1, .. }), "{waiting:?}");
+    let due = sim.machine.armed(Timer::Retry).unwrap();
+    sim.advance(due - sim.now);
+    assert!(sim.socket_open);
+    assert_eq!(sim.state(), waiting);
+}
+
+#[test]
 fn an_unauthorized_disconnect_stops_retrying_and_says_why() {
     let mut sim = live(8);
     sim.frame(ServerFrame::Disconnect { reason: "unauthorized".into(), reconnect: false });
@@ -418,6 +446,7 @@ fn a_new_epoch_refetches_the_snapshot() {
     sim.frame(broadcast(&event(1, "e2")));
     let request = sim.last_request();
     assert!(matches!(sim.actions.last(), Some((_, Action::FetchSnapshot { .. }))));
+    assert_eq!(sim.state(), ConnectionState::Live, "the socket stays up while the snapshot is fetched");
     sim.frame(broadcast(&event(2, "e2")));
     sim.feed(Input::Snapshot { request, result: Ok(snapshot("e2", 1, 1)) });
     assert_eq!(sim.dashboard.totals.job_orders, 2, "the snapshot plus the event held after it");
