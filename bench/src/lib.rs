@@ -1,8 +1,9 @@
 //! `pressroom-bench`: a load tool that speaks Action Cable, so the same run measures the hub
-//! or a stock Rails server. N subscribers connect at a set rate; M broadcasts are triggered over
-//! HTTP, each carrying its send time (`bench:<unix µs>` in a string field); every subscriber
-//! records each broadcast's delivery latency. With the server's pid it also reads the server's
-//! CPU time and memory: from /proc on Linux, through sysinfo on Windows and macOS.
+//! or a stock Rails server. N subscribers connect at a set rate, spread over one or more cable
+//! URLs (several hubs on one database); M broadcasts are triggered over HTTP, each carrying its
+//! send time (`bench:<unix µs>` in a string field); every subscriber records each broadcast's
+//! delivery latency, and whether the hub's seq came in order and once. With the servers' pids it
+//! also reads their CPU time and memory: from /proc on Linux, through sysinfo on Windows and macOS.
 
 #![forbid(unsafe_code)]
 
@@ -36,10 +37,11 @@ pub enum BenchError {
 /// A run's settings: the command line of `pressroom-bench`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Bench {
-    /// The server's cable URL.
-    #[arg(long, default_value = "ws://127.0.0.1:3000/cable")]
-    pub cable: String,
-    /// Where to POST a broadcast; default: the hub's `/api/job_orders` at the cable's origin.
+    /// The server's cable URL; repeated, the subscribers are spread over them in turn (several
+    /// hubs serving one stream).
+    #[arg(long, default_value = "ws://127.0.0.1:3000/cable", required = false)]
+    pub cable: Vec<String>,
+    /// Where to POST a broadcast; default: the hub's `/api/job_orders` at the first cable's origin.
     /// Another URL gets `{"event": "job_order_created", "data": {"customer": "bench:…"}}`, for a
     /// Rails app's endpoint that broadcasts its body on `analytics`.
     #[arg(long)]
@@ -60,9 +62,10 @@ pub struct Bench {
     /// Seconds to wait for missing deliveries after the last broadcast.
     #[arg(long, default_value = "10", value_parser = seconds)]
     pub settle: Duration,
-    /// The server's process id, to measure its CPU time and memory (on this machine).
+    /// The server's process id, to measure its CPU time and memory (on this machine); repeated,
+    /// the processes' sums.
     #[arg(long)]
-    pub server_pid: Option<u32>,
+    pub server_pid: Vec<u32>,
     #[command(flatten)]
     pub storm: StormArgs,
 }
@@ -121,7 +124,7 @@ impl Bench {
         if let Err(error) = rlimit::increase_nofile_limit(u64::MAX) {
             tracing::warn!(%error, "could not raise the open-files limit");
         }
-        let mut cable = self.cable.clone();
+        let mut cable = self.first_cable()?.to_owned();
         let origin = http_origin(&cable)?;
         let mut listen = origin.split_once("://").map(|(_, host)| host.to_owned()).unwrap_or_default();
         if listen.ends_with(":0") {
@@ -160,6 +163,11 @@ impl Bench {
         }
         report
     }
+
+    /// The cable URL the trigger's origin and storm mode go by.
+    fn first_cable(&self) -> Result<&str, BenchError> {
+        self.cable.first().map(String::as_str).ok_or_else(|| BenchError::CableUrl(String::new()))
+    }
 }
 
 fn positive_rate(text: &str) -> Result<f64, String> {
@@ -190,6 +198,10 @@ pub struct Report {
     pub latency_p50: Duration,
     pub latency_p99: Duration,
     pub latency_max: Duration,
+    /// Deliveries whose seq a subscriber had already had: the same seq again.
+    pub duplicated: u64,
+    /// Deliveries whose seq came below one the subscriber had already had.
+    pub out_of_order: u64,
     /// Server CPU time during the broadcast phase, per delivery: user and system (kernel) time.
     /// On loopback the system part includes the receiving end's TCP processing.
     pub cpu_per_delivery: Option<CpuTime>,
@@ -204,23 +216,26 @@ pub async fn run(bench: Bench) -> Result<Report, BenchError> {
     if let Err(error) = rlimit::increase_nofile_limit(u64::MAX) {
         tracing::warn!(%error, "could not raise the open-files limit");
     }
-    let origin = http_origin(&bench.cable)?;
-    let process = bench.server_pid.map(Process);
-    let rss_before = process.as_ref().and_then(Process::rss);
+    let origin = http_origin(bench.first_cable()?)?;
+    for cable in &bench.cable {
+        http_origin(cable)?;
+    }
+    let process = Processes(bench.server_pid.iter().copied().map(Process).collect());
+    let rss_before = process.rss();
 
     // Connect at the set rate; each subscriber reports when its subscription is confirmed.
     let stop = CancellationToken::new();
-    let delivered = Arc::new(AtomicU64::new(0));
+    let counts = Arc::new(Counts::default());
     let (connected_tx, mut connected_rx) = mpsc::unbounded_channel();
     let mut tasks = Vec::with_capacity(bench.subscribers);
     let started = Instant::now();
     let mut pace = tokio::time::interval(Duration::from_secs_f64(1.0 / bench.connect_rate));
-    for _ in 0..bench.subscribers {
+    for cable in bench.cable.iter().cycle().take(bench.subscribers) {
         pace.tick().await;
         let subscriber = Subscriber {
-            cable: bench.cable.clone(),
+            cable: cable.clone(),
             token: bench.token.clone(),
-            delivered: delivered.clone(),
+            counts: counts.clone(),
             expect: bench.broadcasts,
         };
         tasks.push(tokio::spawn(subscriber.run(connected_tx.clone(), stop.clone())));
@@ -243,8 +258,8 @@ pub async fn run(bench: Bench) -> Result<Report, BenchError> {
     }
     let connect_all = started.elapsed();
     let connected = connect_times.len();
-    let rss_subscribed = process.as_ref().and_then(Process::rss);
-    let cpu_before = process.as_ref().and_then(Process::cpu);
+    let rss_subscribed = process.rss();
+    let cpu_before = process.cpu();
 
     // Broadcast at the set rate; each trigger is its own request so a slow one does not hold
     // back the pace.
@@ -269,11 +284,11 @@ pub async fn run(bench: Bench) -> Result<Report, BenchError> {
     let expected = (connected * bench.broadcasts) as u64;
     let deadline = Instant::now() + bench.settle;
     // A load tool may poll: the count is an atomic shared by every subscriber.
-    while delivered.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
+    while counts.delivered.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let cpu_after = process.as_ref().and_then(Process::cpu);
-    let rss_after = process.as_ref().and_then(Process::rss);
+    let cpu_after = process.cpu();
+    let rss_after = process.rss();
     stop.cancel();
     let mut latencies = Vec::with_capacity(expected as usize);
     for task in tasks {
@@ -283,7 +298,7 @@ pub async fn run(bench: Bench) -> Result<Report, BenchError> {
     }
     latencies.sort_unstable();
     connect_times.sort_unstable();
-    let delivered = delivered.load(Ordering::Relaxed);
+    let delivered = counts.delivered.load(Ordering::Relaxed);
     let per_subscriber = |after: Option<u64>| match (rss_before, after) {
         (Some(before), Some(after)) if connected > 0 => Some(after.saturating_sub(before) / connected as u64),
         _ => None,
@@ -302,6 +317,8 @@ pub async fn run(bench: Bench) -> Result<Report, BenchError> {
         latency_p50: Duration::from_micros(percentile(&latencies, 50.0)),
         latency_p99: Duration::from_micros(percentile(&latencies, 99.0)),
         latency_max: Duration::from_micros(latencies.last().copied().unwrap_or_default()),
+        duplicated: counts.duplicated.load(Ordering::Relaxed),
+        out_of_order: counts.out_of_order.load(Ordering::Relaxed),
         cpu_per_delivery: match (cpu_before, cpu_after) {
             (Some(before), Some(after)) if delivered > 0 => Some(after.since(before, delivered as u32)),
             _ => None,
@@ -363,11 +380,19 @@ fn percentile<T: Copy + Default>(sorted: &[T], p: f64) -> T {
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 const TRIGGER_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// What every subscriber counts, shared: a load tool may poll.
+#[derive(Default)]
+struct Counts {
+    delivered: AtomicU64,
+    duplicated: AtomicU64,
+    out_of_order: AtomicU64,
+}
+
 /// One benchmark subscriber.
 struct Subscriber {
     cable: String,
     token: Option<String>,
-    delivered: Arc<AtomicU64>,
+    counts: Arc<Counts>,
     expect: usize,
 }
 
@@ -394,6 +419,7 @@ impl Subscriber {
         };
         let _ = connected.send(Ok(started.elapsed()));
         let mut latencies = Vec::with_capacity(self.expect);
+        let mut last_seq = 0;
         loop {
             let message = tokio::select! {
                 () = stop.cancelled() => break,
@@ -403,7 +429,19 @@ impl Subscriber {
                 Some(Ok(Message::Text(text))) => {
                     if let Some(sent) = stamp(&text) {
                         latencies.push(unix_micros().saturating_sub(sent));
-                        self.delivered.fetch_add(1, Ordering::Relaxed);
+                        self.counts.delivered.fetch_add(1, Ordering::Relaxed);
+                        // A stock Rails server sends no seq: nothing to check.
+                        if let Some(seq) = seq(&text) {
+                            match seq.cmp(&last_seq) {
+                                std::cmp::Ordering::Greater => last_seq = seq,
+                                std::cmp::Ordering::Equal => {
+                                    self.counts.duplicated.fetch_add(1, Ordering::Relaxed);
+                                }
+                                std::cmp::Ordering::Less => {
+                                    self.counts.out_of_order.fetch_add(1, Ordering::Relaxed);
+                                }
+                            }
+                        }
                     }
                 }
                 Some(Ok(_)) => {}
@@ -426,7 +464,17 @@ impl Subscriber {
 
 /// The send time in a benchmark broadcast's `bench:<unix µs>` marker.
 fn stamp(frame: &str) -> Option<u64> {
-    let at = frame.find("bench:")? + "bench:".len();
+    number_after(frame, "bench:")
+}
+
+/// The hub's seq of a broadcast (the event's only `"seq"` key; a customer string cannot hold
+/// one unescaped).
+fn seq(frame: &str) -> Option<u64> {
+    number_after(frame, "\"seq\":")
+}
+
+fn number_after(frame: &str, marker: &str) -> Option<u64> {
+    let at = frame.find(marker)? + marker.len();
     let digits = frame[at..].bytes().take_while(u8::is_ascii_digit).count();
     frame[at..at + digits].parse().ok()
 }
@@ -444,6 +492,15 @@ impl CpuTime {
         match *self {
             CpuTime::Split { user, system } => user + system,
             CpuTime::Total(total) => total,
+        }
+    }
+
+    fn plus(self, other: CpuTime) -> CpuTime {
+        match (self, other) {
+            (CpuTime::Split { user, system }, CpuTime::Split { user: user2, system: system2 }) => {
+                CpuTime::Split { user: user + user2, system: system + system2 }
+            }
+            _ => CpuTime::Total(self.total() + other.total()),
         }
     }
 
@@ -517,6 +574,25 @@ impl Process {
     }
 }
 
+/// The servers measured together: their sums, if every one could be read.
+struct Processes(Vec<Process>);
+
+impl Processes {
+    fn rss(&self) -> Option<u64> {
+        self.sum(Process::rss, |a, b| a + b)
+    }
+
+    fn cpu(&self) -> Option<CpuTime> {
+        self.sum(Process::cpu, CpuTime::plus)
+    }
+
+    fn sum<T>(&self, read: impl Fn(&Process) -> Option<T>, add: impl Fn(T, T) -> T) -> Option<T> {
+        let mut values = self.0.iter().map(read);
+        let first = values.next()??;
+        values.try_fold(first, |sum, value| Some(add(sum, value?)))
+    }
+}
+
 /// What the report says in place of a measurement it could not make.
 const NOT_MEASURED: &str = "(pass --server-pid to measure)";
 
@@ -549,6 +625,7 @@ impl fmt::Display for Report {
             ms(self.latency_p99),
             ms(self.latency_max)
         )?;
+        writeln!(f, "order         {} duplicated, {} out of order", self.duplicated, self.out_of_order)?;
         match self.cpu_per_delivery {
             Some(CpuTime::Split { user, system }) => writeln!(
                 f,
@@ -585,6 +662,13 @@ mod tests {
         let frame = r#"{"identifier":"x","message":{"event":"job_order_created","data":{"customer":"bench:1700000000123456"}}}"#;
         assert_eq!(stamp(frame), Some(1_700_000_000_123_456));
         assert_eq!(stamp(r#"{"type":"ping","message":1}"#), None);
+        let frame = r#"{"identifier":"x","message":{"event":"job_order_created","data":{"customer":"bench:1"},"seq":42,"epoch":"e"}}"#;
+        assert_eq!(seq(frame), Some(42));
+        assert_eq!(
+            seq(r#"{"identifier":"x","message":{"event":"e","data":{}}}"#),
+            None,
+            "a stock Rails server"
+        );
     }
 
     #[test]
@@ -634,18 +718,31 @@ mod tests {
             "--server-pid",
             "9",
         ]);
-        assert_eq!(bench.cable, "ws://h:1/cable");
+        assert_eq!(bench.cable, ["ws://h:1/cable"]);
         assert_eq!(bench.trigger.as_deref(), Some("http://h:2/control/broadcast"));
         assert_eq!(bench.token.as_deref(), Some("t"));
         assert_eq!((bench.subscribers, bench.connect_rate, bench.broadcasts), (5, 2.5, 3));
         assert_eq!(
             (bench.broadcast_rate, bench.settle, bench.server_pid),
-            (4.0, Duration::from_secs(7), Some(9))
+            (4.0, Duration::from_secs(7), vec![9])
         );
+        let Cli { bench } = Cli::parse_from([
+            "pressroom-bench",
+            "--cable",
+            "ws://h:1/cable",
+            "--cable",
+            "ws://h:2/cable",
+            "--server-pid",
+            "1",
+            "--server-pid",
+            "2",
+        ]);
+        assert_eq!(bench.cable, ["ws://h:1/cable", "ws://h:2/cable"]);
+        assert_eq!(bench.server_pid, [1, 2]);
         let Cli { bench } = Cli::parse_from(["pressroom-bench"]);
         assert_eq!(
-            (bench.cable.as_str(), bench.subscribers, bench.broadcasts),
-            ("ws://127.0.0.1:3000/cable", 1000, 100)
+            (bench.cable.as_slice(), bench.subscribers, bench.broadcasts),
+            (["ws://127.0.0.1:3000/cable".to_owned()].as_slice(), 1000, 100)
         );
         assert_eq!(
             (bench.connect_rate, bench.broadcast_rate, bench.settle),
@@ -667,5 +764,8 @@ mod tests {
         let me = Process(std::process::id());
         assert!(me.rss().unwrap() > 0);
         assert!(me.cpu().is_some());
+        let twice = Processes(vec![Process(std::process::id()), Process(std::process::id())]);
+        assert!(twice.rss().unwrap() > me.rss().unwrap(), "summed");
+        assert!(Processes(vec![me, Process(u32::MAX)]).cpu().is_none(), "one unreadable: no sum");
     }
 }

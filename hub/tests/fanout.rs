@@ -56,7 +56,7 @@ async fn a_thousand_subscribers_each_receive_a_hundred_broadcasts_in_order() {
 
 fn smoke(cable: String, trigger: Option<String>) -> Bench {
     Bench {
-        cable,
+        cable: vec![cable],
         trigger,
         token: None,
         subscribers: 20,
@@ -64,7 +64,7 @@ fn smoke(cable: String, trigger: Option<String>) -> Bench {
         broadcasts: 5,
         broadcast_rate: 50.0,
         settle: Duration::from_secs(10),
-        server_pid: Some(std::process::id()),
+        server_pid: vec![std::process::id()],
         storm: Default::default(),
     }
 }
@@ -75,6 +75,7 @@ async fn the_load_tool_measures_the_hub() {
     let report = bench::run(smoke(hub.hub.cable_url(), None)).await.unwrap();
     assert_eq!((report.connected, report.connect_failures, report.trigger_failures), (20, 0, 0));
     assert_eq!((report.expected, report.delivered), (100, 100));
+    assert_eq!((report.duplicated, report.out_of_order), (0, 0));
     assert!(report.latency_p50 <= report.latency_p99 && report.latency_p99 <= report.latency_max);
     assert!(report.latency_max > Duration::ZERO);
     assert!(report.memory_per_subscriber.is_some() && report.cpu_per_delivery.is_some());

@@ -270,3 +270,30 @@ async fn postgres_settings_that_lose_commits_are_reported() {
     opened.pool.close().await;
     opened.writes.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_load_tool_spreads_subscribers_over_two_hubs_and_sees_one_stream() {
+    let Some(database) = services::postgres_database().await else { return };
+    let Some(redis) = services::redis() else { return };
+    let a = start(&database, Some(redis.clone())).await;
+    let b = start(&database, Some(redis)).await;
+    let bench = pressroom_bench::Bench {
+        cable: vec![a.cable_url(), b.cable_url()],
+        trigger: None,
+        token: None,
+        subscribers: 20,
+        connect_rate: 200.0,
+        broadcasts: 10,
+        broadcast_rate: 50.0,
+        settle: Duration::from_secs(10),
+        server_pid: vec![std::process::id()],
+        storm: Default::default(),
+    };
+    let report = pressroom_bench::run(bench).await.unwrap();
+    assert_eq!((report.connected, report.connect_failures, report.trigger_failures), (20, 0, 0));
+    assert_eq!((report.expected, report.delivered), (200, 200), "writes through one hub reach both");
+    assert_eq!((report.duplicated, report.out_of_order), (0, 0));
+    assert_eq!((a.cable_connections(), b.cable_connections()), (10, 10), "spread over both in turn");
+    a.stop().await.unwrap();
+    b.stop().await.unwrap();
+}
