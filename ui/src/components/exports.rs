@@ -64,6 +64,10 @@ pub fn exports(activity: &[Rc<Event>]) -> (Vec<ExportItem>, Vec<ExportItem>, Vec
     (with(ExportStatus::Started), with(ExportStatus::Completed), with(ExportStatus::Failed))
 }
 
+/// Exports shown per column; the stylesheet reserves room for this many, so a column that fills
+/// up moves nothing around it.
+const EXPORT_ROWS: usize = 6;
+
 /// What an empty column says: `none` when the count is zero too; otherwise its exports exist but
 /// are older than the recent activity the lists are built from, and "none" would contradict the
 /// count beside it.
@@ -110,7 +114,7 @@ pub fn Exports(props: &ExportsProps) -> Html {
                 <div>
                     <h3>{"In progress"}</h3>
                     <ul data-testid="exports-running">
-                        { for running.iter().take(6).map(|item| html! {
+                        { for running.iter().take(EXPORT_ROWS).map(|item| html! {
                             <li key={item.id} class="export running">
                                 <span class="run" aria-hidden="true">{"▶"}</span>
                                 <span class="what">{format!("Export #{}", item.id)}<small>{order(item)}</small></span>
@@ -123,7 +127,7 @@ pub fn Exports(props: &ExportsProps) -> Html {
                 <div>
                     <h3>{"Recently completed"}</h3>
                     <ul>
-                        { for completed.iter().take(6).map(|item| html! {
+                        { for completed.iter().take(EXPORT_ROWS).map(|item| html! {
                             <li key={item.id} class="export completed">
                                 <span class="tick" aria-hidden="true">{"✓"}</span>
                                 <span class="what">{format!("Export #{}", item.id)}<small>{order(item)}</small></span>
@@ -136,7 +140,7 @@ pub fn Exports(props: &ExportsProps) -> Html {
                 <div>
                     <h3>{"Failed"}</h3>
                     <ul data-testid="exports-failed-list">
-                        { for failed.iter().take(6).map(|item| html! {
+                        { for failed.iter().take(EXPORT_ROWS).map(|item| html! {
                             <li key={item.id} class="export failed">
                                 <span class="cross" aria-hidden="true">{"!"}</span>
                                 <span class="what">
