@@ -235,6 +235,9 @@ pub struct Machine<R> {
     has_events: Option<bool>,
     has_snapshot: Option<bool>,
     next_request: u64,
+    /// The first request made for the current server: answers to earlier ones were asked of
+    /// another hub URL, token or channel, and say nothing about this one.
+    first_request: u64,
     /// The fetch whose answer moves the catch-up (or a gap fill) along.
     pending_fetch: Option<u64>,
     /// The `after` of the last backfill asked for: a head below it means the seq went back.
@@ -268,6 +271,7 @@ impl<R: Rng> Machine<R> {
             has_events: None,
             has_snapshot: None,
             next_request: 0,
+            first_request: 0,
             pending_fetch: None,
             backfill_after: 0,
             empty_pages: 0,
@@ -311,6 +315,8 @@ impl<R: Rng> Machine<R> {
                     self.timer(timer, now, &mut out);
                 }
             }
+            Input::Snapshot { request, .. } | Input::Events { request, .. }
+                if request < self.first_request => {}
             Input::Snapshot { request, result } => self.snapshot(request, result, now, &mut out),
             Input::Events { request, result } => self.events(request, result, now, &mut out),
             Input::ReconnectNow => match self.phase {
@@ -335,6 +341,7 @@ impl<R: Rng> Machine<R> {
             }
             Input::EndpointChanged { channel } => {
                 self.identifier = channel_identifier(&channel);
+                self.first_request = self.next_request + 1;
                 self.sequencer.reset();
                 self.has_events = None;
                 self.has_snapshot = None;

@@ -628,6 +628,23 @@ fn a_rejected_token_on_the_snapshot_stops_too() {
 }
 
 #[test]
+fn an_answer_asked_of_the_server_before_a_settings_change_is_ignored() {
+    // Asked without a token, answered after the user gave one: it says nothing of the new target.
+    let mut sim = Sim::new(Mode::default(), 24);
+    sim.feed(Input::Start);
+    sim.connect();
+    let before = sim.last_request();
+    sim.feed(Input::EndpointChanged { channel: ANALYTICS_CHANNEL.to_owned() });
+    sim.feed(Input::Snapshot { request: before, result: Err(FetchError::Unauthorized) });
+    sim.feed(Input::Events { request: before, result: Err(FetchError::Unauthorized) });
+    assert_eq!(problem(&sim), None);
+    assert!(sim.socket_open, "the new target's socket stays");
+    sim.connect_with(snapshot("e1", 3, 3));
+    assert_eq!(sim.state(), ConnectionState::Live);
+    assert_eq!(sim.dashboard.totals.job_orders, 3);
+}
+
+#[test]
 fn malformed_frames_are_skipped_without_dropping_the_link() {
     let mut sim = live(22);
     for garbage in ["{nope", r#"{"type":"bogus"}"#, r#"{"identifier":"x","message":{}}"#] {
