@@ -1,5 +1,5 @@
 //! What the real window costs: the CPU of the app and every WebKit process (from `/proc`) over
-//! 15 s — the first 15 s after launch, then idle with a few exports running and at 2, 20 and 200
+//! 15 s — the first 15 s once the window is live, then idle with a few exports running and at 2, 20 and 200
 //! events/s from a hub in this process;
 //! plus how many frames changed the page, how many CSS animations were running, and whether the
 //! totals were exact once the events stopped; and the same at 20 events/s with the window hidden

@@ -117,7 +117,7 @@ pub fn Exports(props: &ExportsProps) -> Html {
                         { for running.iter().take(EXPORT_ROWS).map(|item| html! {
                             <li key={item.id} class="export running">
                                 <span class="run" aria-hidden="true">{"▶"}</span>
-                                <span class="what">{format!("Export #{}", item.id)}<small>{order(item)}</small></span>
+                                <span class="what"><span class="name">{format!("Export #{}", item.id)}</span><small>{order(item)}</small></span>
                                 <time>{elapsed(item)}</time>
                             </li>
                         }) }
@@ -130,7 +130,7 @@ pub fn Exports(props: &ExportsProps) -> Html {
                         { for completed.iter().take(EXPORT_ROWS).map(|item| html! {
                             <li key={item.id} class="export completed">
                                 <span class="tick" aria-hidden="true">{"✓"}</span>
-                                <span class="what">{format!("Export #{}", item.id)}<small>{order(item)}</small></span>
+                                <span class="what"><span class="name">{format!("Export #{}", item.id)}</span><small>{order(item)}</small></span>
                                 <time>{when(item)}</time>
                             </li>
                         }) }
@@ -144,7 +144,7 @@ pub fn Exports(props: &ExportsProps) -> Html {
                             <li key={item.id} class="export failed">
                                 <span class="cross" aria-hidden="true">{"!"}</span>
                                 <span class="what">
-                                    {format!("Export #{}", item.id)}
+                                    <span class="name">{format!("Export #{}", item.id)}</span>
                                     <small class="reason">{item.reason.clone().unwrap_or_default()}</small>
                                 </span>
                                 <time>{when(item)}</time>
