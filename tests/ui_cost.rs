@@ -127,9 +127,7 @@ async fn cpu_of_the_window_by_load() {
     // The first seconds after launch cost what launching costs (under Xvfb, Mesa's llvmpipe
     // compiling the compositor's shaders: seconds of CPU), not what the open window does: a row
     // of their own, so the idle row below is the window left open.
-    let before = ticks_by_name(driver);
-    tokio::time::sleep(MEASURED).await;
-    let (total, parts) = spent(&before, &ticks_by_name(driver));
+    let (total, parts) = measure(driver).await;
     println!(
         "| just launched, nothing arriving | {:.1} | {} | — | — | — |",
         percent(total),
@@ -145,9 +143,7 @@ async fn cpu_of_the_window_by_load() {
             .execute("Object.assign(window.__cost, { updates: 0, animations: 0, samples: 0 });", vec![])
             .await
             .unwrap();
-        let before = ticks_by_name(driver);
-        tokio::time::sleep(MEASURED).await; // the measured period
-        let after = ticks_by_name(driver);
+        let (total, parts) = measure(driver).await;
         let counted = window.client.execute("return window.__cost;", vec![]).await.unwrap();
         flood.cancel();
         if let Some(generator) = generator {
@@ -155,7 +151,6 @@ async fn cpu_of_the_window_by_load() {
         }
         wait_exact(&window, &hub).await;
 
-        let (total, parts) = spent(&before, &after);
         let load = if rate > 0.0 { format!("{rate} events/s") } else { "idle".to_owned() };
         let updates = counted["updates"].as_f64().unwrap() / MEASURED.as_secs_f64();
         let animations =
@@ -168,6 +163,14 @@ async fn cpu_of_the_window_by_load() {
     }
     window.close().await;
     hub.stop().await;
+}
+
+/// The ticks the app and its WebKit processes spend over the measured period, in all and per
+/// process name (see [`spent`]).
+async fn measure(driver: u32) -> (u64, Vec<String>) {
+    let before = ticks_by_name(driver);
+    tokio::time::sleep(MEASURED).await;
+    spent(&before, &ticks_by_name(driver))
 }
 
 /// Percent of one core that `ticks` clock ticks are over the measured period.
@@ -195,13 +198,9 @@ async fn cpu_while_hidden_in_the_tray() {
     let flood = CancellationToken::new();
     let generator = tokio::spawn(pressroom_hub::demo::run(hub.hub.domain.clone(), rate, flood.clone()));
     tokio::time::sleep(Duration::from_secs(3)).await; // settling into the load
-    let driver = app.window.driver_pid();
-    let before = ticks_by_name(driver);
-    tokio::time::sleep(MEASURED).await;
-    let after = ticks_by_name(driver);
+    let (total, parts) = measure(app.window.driver_pid()).await;
     flood.cancel();
     generator.await.unwrap();
-    let (total, parts) = spent(&before, &after);
 
     // Shown again by a second launch: one catch-up frame brings the exact state.
     support::desktop::launch_again(app.data_dir.path(), &app.bus);

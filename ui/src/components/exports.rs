@@ -111,50 +111,53 @@ pub fn Exports(props: &ExportsProps) -> Html {
                 </div>
             </div>
             <div class="export-columns">
-                <div>
-                    <h3>{"In progress"}</h3>
-                    <ul data-testid="exports-running">
-                        { for running.iter().take(EXPORT_ROWS).map(|item| html! {
-                            <li key={item.id} class="export running">
-                                <span class="run" aria-hidden="true">{"▶"}</span>
-                                <span class="what"><span class="name">{format!("Export #{}", item.id)}</span><small>{order(item)}</small></span>
-                                <time>{elapsed(item)}</time>
-                            </li>
-                        }) }
-                        if running.is_empty() { <li class="empty">{empty_note(c.started, "Nothing printing right now")}</li> }
-                    </ul>
-                </div>
-                <div>
-                    <h3>{"Recently completed"}</h3>
-                    <ul>
-                        { for completed.iter().take(EXPORT_ROWS).map(|item| html! {
-                            <li key={item.id} class="export completed">
-                                <span class="tick" aria-hidden="true">{"✓"}</span>
-                                <span class="what"><span class="name">{format!("Export #{}", item.id)}</span><small>{order(item)}</small></span>
-                                <time>{when(item)}</time>
-                            </li>
-                        }) }
-                        if completed.is_empty() { <li class="empty">{empty_note(c.completed, "None yet")}</li> }
-                    </ul>
-                </div>
-                <div>
-                    <h3>{"Failed"}</h3>
-                    <ul data-testid="exports-failed-list">
-                        { for failed.iter().take(EXPORT_ROWS).map(|item| html! {
-                            <li key={item.id} class="export failed">
-                                <span class="cross" aria-hidden="true">{"!"}</span>
-                                <span class="what">
-                                    <span class="name">{format!("Export #{}", item.id)}</span>
-                                    <small class="reason">{item.reason.clone().unwrap_or_default()}</small>
-                                </span>
-                                <time>{when(item)}</time>
-                            </li>
-                        }) }
-                        if failed.is_empty() { <li class="empty">{empty_note(c.failed, "No failures")}</li> }
-                    </ul>
-                </div>
+                { column("In progress", Some("exports-running"), &running,
+                    |item| row(item, ("running", "run", "▶"), html! { <small>{order(item)}</small> }, elapsed(item)),
+                    empty_note(c.started, "Nothing printing right now")) }
+                { column("Recently completed", None, &completed,
+                    |item| row(item, ("completed", "tick", "✓"), html! { <small>{order(item)}</small> }, when(item)),
+                    empty_note(c.completed, "None yet")) }
+                { column("Failed", Some("exports-failed-list"), &failed,
+                    |item| row(item, ("failed", "cross", "!"),
+                        html! { <small class="reason">{item.reason.clone().unwrap_or_default()}</small> }, when(item)),
+                    empty_note(c.failed, "No failures")) }
             </div>
         </section>
+    }
+}
+
+/// One column of the panel: its newest [`EXPORT_ROWS`] exports, or what its emptiness means.
+fn column(
+    title: &'static str,
+    test_id: Option<&'static str>,
+    items: &[ExportItem],
+    row: impl Fn(&ExportItem) -> Html,
+    empty: &'static str,
+) -> Html {
+    html! {
+        <div>
+            <h3>{title}</h3>
+            <ul data-testid={test_id}>
+                { for items.iter().take(EXPORT_ROWS).map(row) }
+                if items.is_empty() { <li class="empty">{empty}</li> }
+            </ul>
+        </div>
+    }
+}
+
+/// One export: `(status class, mark class, mark)`, its name over `detail`, and a time.
+fn row(
+    item: &ExportItem,
+    (status, mark_class, mark): (&'static str, &'static str, &'static str),
+    detail: Html,
+    time: String,
+) -> Html {
+    html! {
+        <li key={item.id} class={classes!("export", status)}>
+            <span class={mark_class} aria-hidden="true">{mark}</span>
+            <span class="what"><span class="name">{format!("Export #{}", item.id)}</span>{detail}</span>
+            <time>{time}</time>
+        </li>
     }
 }
 
