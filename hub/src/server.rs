@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{self, Auth};
+use crate::cable::shards::Shards;
 use crate::cable::{self, CableState};
 use crate::db;
 use crate::delivery::fanout::Fanout;
@@ -140,6 +141,8 @@ impl Hub {
             "broadcaster",
             broadcaster::spawn(source, seq, fanout.clone(), incoming, shutdown.clone()),
         )];
+        let (shards, writers) = Shards::spawn(&fanout, Shards::default_count());
+        tasks.extend(writers.into_iter().map(|writer| ("shard writer", writer)));
         let redis_rejected = Arc::<AtomicU64>::default();
         let remote = match (&self.redis, &self.redis_secret) {
             (Some(url), Some(secret)) => {
@@ -159,6 +162,7 @@ impl Hub {
         let max_connections = self.limits.max_connections;
         let cable = CableState {
             fanout,
+            shards,
             open: open.clone(),
             refusals: Arc::new(Semaphore::new(cable::REFUSAL_BUDGET)),
             limits: self.limits.clone(),

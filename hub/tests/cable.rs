@@ -191,3 +191,72 @@ async fn connections_over_the_limit_get_503_and_oversized_frames_close_only_thei
     }
     hub.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_confirmation_comes_before_any_broadcast_of_its_subscription_while_events_stream() {
+    let hub = TestHub::start().await;
+    let domain = hub.hub.domain.clone();
+    let writing = tokio_util::sync::CancellationToken::new();
+    let writer = tokio::spawn({
+        let writing = writing.clone();
+        async move {
+            let mut n = 0;
+            while !writing.is_cancelled() {
+                let order = pressroom_hub::domain::NewJobOrder {
+                    book: pressroom_hub::domain::BookRef::Title("Stream".into()),
+                    customer: format!("c{n}"),
+                    quantity: 1,
+                    due_date: None,
+                };
+                domain.create_job_order(order).await.unwrap();
+                n += 1;
+            }
+        }
+    });
+    for _ in 0..20 {
+        let mut client = CableClient::connect(&hub.hub).await;
+        assert_eq!(client.next_frame().await, ServerFrame::Welcome);
+        client.subscribe(ANALYTICS_CHANNEL).await;
+        let identifier = channel_identifier(ANALYTICS_CHANNEL);
+        assert_eq!(client.next_non_ping().await, ServerFrame::ConfirmSubscription { identifier });
+        assert!(matches!(client.next_non_ping().await, ServerFrame::Broadcast { .. }), "then the stream");
+    }
+    writing.cancel();
+    writer.await.unwrap();
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn websocket_pings_are_answered_and_a_client_close_is_returned() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let hub = TestHub::start().await;
+    let mut client = CableClient::subscribed(&hub.hub).await;
+    client.ws.send(Message::Ping(b"are you there".to_vec().into())).await.unwrap();
+    let pong = tokio::time::timeout(pressroom_testkit::PROMPTLY, async {
+        loop {
+            match client.ws.next().await {
+                Some(Ok(Message::Pong(payload))) => return payload,
+                Some(Ok(_)) => {}
+                other => panic!("no pong: {other:?}"),
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(&pong[..], b"are you there");
+    client.ws.close(None).await.unwrap();
+    let answered = tokio::time::timeout(pressroom_testkit::PROMPTLY, async {
+        while let Some(Ok(message)) = client.ws.next().await {
+            if message.is_close() {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap();
+    assert!(answered, "the hub answers a close with its own");
+    hub.stop().await;
+}

@@ -61,3 +61,58 @@ async fn a_stalled_subscriber_is_dropped_and_the_others_keep_receiving() {
     assert!(closed.is_ok(), "the stalled connection ends");
     hub.stop().await;
 }
+
+/// A hub whose subscribers may fall `max_lag` messages behind.
+async fn hub_with_max_lag(max_lag: usize) -> (tempfile::TempDir, pressroom_hub::RunningHub) {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("hub.sqlite3").to_string_lossy().into_owned();
+    let limits = pressroom_hub::limits::Limits { max_lag, ..Default::default() };
+    let hub =
+        pressroom_hub::Hub { limits, ..pressroom_hub::Hub::new("127.0.0.1:0".parse().unwrap(), database) }
+            .start()
+            .await
+            .unwrap();
+    (dir, hub)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_further_behind_than_max_lag_is_closed_at_once_and_the_others_get_everything() {
+    let (_dir, hub) = hub_with_max_lag(8).await;
+    let mut stalled = CableClient::subscribed(&hub).await;
+    let mut reader = CableClient::subscribed(&hub).await;
+    let big = "x".repeat(64 * 1024);
+    let domain = hub.domain.clone();
+    // Faster than the send timeout: the lag bound, not the clock, cuts the stalled one off.
+    let writer = tokio::spawn(async move {
+        for n in 0..100 {
+            let customer = format!("{n}-{big}");
+            let order =
+                NewJobOrder { book: BookRef::Title("Big".into()), customer, quantity: 1, due_date: None };
+            domain.create_job_order(order).await.unwrap();
+        }
+    });
+    let mut expected = 0;
+    while expected < 100 {
+        if let ServerFrame::Broadcast { message, .. } = reader.next_non_ping().await {
+            if message["event"] == "job_order_created" {
+                let customer = message["data"]["customer"].as_str().unwrap();
+                assert!(customer.starts_with(&format!("{expected}-")), "in order");
+                expected += 1;
+            }
+        }
+    }
+    writer.await.unwrap();
+    // What the socket had taken before still arrives whole, then the close: well before the
+    // send timeout (10 s) would have cut it off.
+    let frames = tokio::time::timeout(Duration::from_secs(5), stalled.frames_until_close()).await.unwrap();
+    let delivered = frames.iter().filter(|frame| matches!(frame, ServerFrame::Broadcast { .. })).count();
+    assert!(delivered < 100, "it was cut off, not served everything ({delivered})");
+    // The hub counts it as its connection's task ends, just after the close went out.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while hub.slow_disconnects() == 0 {
+        assert!(Instant::now() < deadline, "the lagging subscriber was not counted");
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(hub.slow_disconnects(), 1, "only the stalled one");
+    hub.stop().await.unwrap();
+}

@@ -1,17 +1,20 @@
-//! The fan-out: what the broadcaster hands to every connection. A broadcast frame is encoded once
-//! per distinct subscription identifier and its bytes are shared by every connection (server
-//! frames are unmasked, so they are the same bytes for everyone); pings travel the same way.
+//! The fan-out: what the broadcaster hands to the cable's shard writers. A broadcast frame is
+//! encoded once per distinct subscription identifier, as the WebSocket frame that goes on the
+//! wire, and those bytes are written to every connection (server frames are unmasked, so they are
+//! the same bytes for everyone); pings travel the same way.
 //!
-//! The ring behind it is the per-connection bounded queue: a connection may lag at most
-//! `capacity` messages behind; further behind, it is disconnected alone while the ring's memory
-//! stays fixed.
+//! The ring behind it holds `capacity` messages for the few shard writers that read it; each
+//! connection's own bound is its link's queue (`cable::link`).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
 use pressroom_protocol::{Event, ServerFrame};
 use tokio::sync::broadcast;
+
+use crate::cable::wire;
 
 /// Distinct identifier strings the hub holds at once. Each costs one encoded frame per broadcast
 /// in the single broadcaster, and whitespace variants of one identifier are distinct strings, so
@@ -23,7 +26,7 @@ pub const MAX_IDENTIFIERS: usize = 64;
 pub enum Outgoing {
     Event(Arc<Published>),
     /// The ping frame, identical for everyone.
-    Ping(Utf8Bytes),
+    Ping(Bytes),
     /// The hub is stopping: say goodbye and close.
     Shutdown,
 }
@@ -32,18 +35,17 @@ pub enum Outgoing {
 #[derive(Debug)]
 pub struct Published {
     json: Arc<str>,
-    frames: Vec<(Arc<str>, Utf8Bytes)>,
+    frames: Vec<(Arc<str>, Bytes)>,
 }
 
 impl Published {
-    /// The frame for `identifier`: the shared bytes, or (for a subscription made while this event
-    /// was being published) encoded here.
-    pub fn frame_for(&self, identifier: &Arc<str>) -> Utf8Bytes {
-        self.frames
-            .iter()
-            .find(|(id, _)| Arc::ptr_eq(id, identifier) || **id == **identifier)
-            .map(|(_, frame)| frame.clone())
-            .unwrap_or_else(|| broadcast_frame(identifier, &self.json).into())
+    /// The wire frame for `identifier`: the shared bytes, borrowed (a delivery touches no
+    /// refcount), or, for a subscription made while this event was being published, encoded here.
+    pub fn frame_for(&self, identifier: &Arc<str>) -> Cow<'_, Bytes> {
+        match self.frames.iter().find(|(id, _)| Arc::ptr_eq(id, identifier) || **id == **identifier) {
+            Some((_, frame)) => Cow::Borrowed(frame),
+            None => Cow::Owned(wire::text(&broadcast_frame(identifier, &self.json))),
+        }
     }
 }
 
@@ -61,7 +63,7 @@ impl Fanout {
         Fanout { sender, identifiers: Identifiers::default() }
     }
 
-    /// Subscribes a new connection; it receives everything sent from now on.
+    /// A reader of the ring (a shard writer); it receives everything sent from now on.
     pub fn receiver(&self) -> broadcast::Receiver<Outgoing> {
         self.sender.subscribe()
     }
@@ -78,7 +80,7 @@ impl Fanout {
             .current()
             .into_iter()
             .map(|id| {
-                let frame = broadcast_frame(&id, &json).into();
+                let frame = wire::text(&broadcast_frame(&id, &json));
                 (id, frame)
             })
             .collect();
@@ -88,7 +90,8 @@ impl Fanout {
 
     /// Sends one ping frame to every connection.
     pub fn ping(&self, unix_time: i64) {
-        let _ = self.sender.send(Outgoing::Ping(ServerFrame::Ping { message: unix_time }.to_json().into()));
+        let _ =
+            self.sender.send(Outgoing::Ping(wire::text(&ServerFrame::Ping { message: unix_time }.to_json())));
     }
 
     /// Tells every connection the hub is stopping. Through the ring rather than a cancellation
@@ -171,6 +174,17 @@ mod tests {
     use pressroom_protocol::EventKind;
     use serde_json::json;
 
+    /// The text of a wire frame.
+    fn payload(frame: &Bytes) -> &str {
+        use tokio_tungstenite::tungstenite::protocol::frame::FrameHeader;
+        let mut cursor = std::io::Cursor::new(&frame[..]);
+        let (header, length) = FrameHeader::parse(&mut cursor).unwrap().expect("a whole header");
+        assert!(header.is_final && header.mask.is_none(), "a final, unmasked frame");
+        let start = cursor.position() as usize;
+        assert_eq!(frame.len() - start, length as usize);
+        std::str::from_utf8(&frame[start..]).unwrap()
+    }
+
     fn event(seq: u64) -> Event {
         let mut event = Event::new(EventKind::BookCreated, json!({"id": seq}));
         event.seq = Some(seq);
@@ -201,9 +215,9 @@ mod tests {
         let Ok(Outgoing::Event(published)) = receiver.try_recv() else { panic!("an event") };
         assert_eq!(published.frames.len(), 2);
         let (fa, fb) = (published.frame_for(a.identifier()), published.frame_for(b.identifier()));
-        assert_eq!(fa.as_str().as_ptr(), fb.as_str().as_ptr(), "the same bytes, not a copy");
+        assert_eq!(fa.as_ptr(), fb.as_ptr(), "the same bytes, not a copy");
         let ServerFrame::Broadcast { identifier, message } =
-            ServerFrame::parse(published.frame_for(spaced.identifier()).as_str()).unwrap()
+            ServerFrame::parse(payload(&published.frame_for(spaced.identifier()))).unwrap()
         else {
             panic!("a broadcast")
         };
@@ -225,7 +239,7 @@ mod tests {
         fanout.publish(&event(2));
         let late = fanout.subscribe("late").unwrap();
         let Ok(Outgoing::Event(published)) = receiver.try_recv() else { panic!("an event") };
-        assert!(published.frame_for(late.identifier()).as_str().starts_with(r#"{"identifier":"late""#));
+        assert!(payload(&published.frame_for(late.identifier())).starts_with(r#"{"identifier":"late""#));
     }
 
     #[test]

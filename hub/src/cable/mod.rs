@@ -1,0 +1,199 @@
+//! The Action Cable server side of `/cable`: handshake, welcome, a ping every 3 s,
+//! subscriptions matched as exact identifier strings, and delivery of published events.
+//!
+//! Each connection has a task that reads its commands (through tungstenite) and answers them;
+//! broadcasts and pings are written by the shard writers ([`shards`]) straight to the
+//! connection's [`link::Link`], so a delivery wakes no connection task.
+
+mod commands;
+mod handshake;
+mod link;
+pub mod shards;
+pub mod wire;
+
+use std::future::poll_fn;
+use std::pin::pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use futures_util::{SinkExt, StreamExt};
+use pressroom_protocol::ServerFrame;
+use serde::Deserialize;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+pub use commands::{Connection, MAX_IDENTIFIER_BYTES};
+use handshake::Upgrade;
+use link::{Ending, Link, LinkIo, Progress, Socket};
+use shards::Shards;
+
+use crate::auth::{self, Auth};
+use crate::delivery::fanout::Fanout;
+use crate::limits::Limits;
+
+/// A client that takes longer than this to accept what was sent is cut off, so a stalled reader
+/// holds nothing up and keeps nothing alive.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// The read buffer: commands are tiny, and it grows for a rare large frame (tungstenite's
+/// default is 128 KiB per connection, zeroed on every read attempt).
+const READ_BUFFER: usize = 1024;
+/// Unauthorized upgrades being answered at once.
+pub const REFUSAL_BUDGET: usize = 16;
+
+#[derive(Clone)]
+pub struct CableState {
+    pub fanout: Fanout,
+    pub shards: Shards,
+    pub limits: Limits,
+    /// Permits for open connections, `limits.max_connections` of them.
+    pub open: Arc<Semaphore>,
+    /// Permits for unauthorized upgrades being refused, [`REFUSAL_BUDGET`] of them.
+    pub refusals: Arc<Semaphore>,
+    /// Numbers connections for the log.
+    pub connections: Arc<AtomicU64>,
+    /// Counts subscribers cut off for falling behind.
+    pub slow_disconnects: Arc<AtomicU64>,
+    pub auth: Auth,
+}
+
+#[derive(Deserialize)]
+struct CableQuery {
+    token: Option<String>,
+}
+
+pub fn router(state: CableState) -> Router {
+    Router::new().route("/cable", get(upgrade)).with_state(state)
+}
+
+/// The token comes as `Authorization: Bearer` or, for browser clients that cannot set headers,
+/// as `?token=`.
+async fn upgrade(
+    upgrade: Upgrade,
+    headers: HeaderMap,
+    Query(query): Query<CableQuery>,
+    State(state): State<CableState>,
+) -> Response {
+    let token = auth::bearer(&headers).or(query.token.as_deref());
+    let authorized = state.auth.check(token).is_ok();
+    // The token is checked before a slot is taken: unauthenticated upgrades (answered with
+    // Rails' unauthorized frame) draw on a small budget of their own, so a crowd of them can
+    // never hold the slots real clients need.
+    let slots = if authorized { &state.open } else { &state.refusals };
+    let Ok(permit) = slots.clone().try_acquire_owned() else {
+        if authorized {
+            tracing::warn!(max = state.limits.max_connections, "refusing a cable connection: at the limit");
+        } else {
+            tracing::debug!("refusing an unauthorized cable connection: the refusal budget is spent");
+        }
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
+    };
+    let conn = state.connections.fetch_add(1, Ordering::Relaxed) + 1;
+    upgrade.accept(tracing::info_span!("cable", conn), move |socket| async move {
+        serve(socket, state, authorized).await;
+        drop(permit);
+    })
+}
+
+/// Why a connection ended, for the log.
+enum End {
+    ClientGone,
+    Ended(Ending),
+    /// What was sent waited longer than [`SEND_TIMEOUT`] to be accepted.
+    TooSlow,
+}
+
+/// How a connection broke, for the log.
+#[derive(Debug, thiserror::Error)]
+enum Broken {
+    #[error("reading: {0}")]
+    Read(tokio_tungstenite::tungstenite::Error),
+    #[error("writing: {0}")]
+    Write(std::io::Error),
+}
+
+async fn serve(socket: Socket, state: CableState, authorized: bool) {
+    let max_frame = state.limits.max_frame_bytes;
+    let link = Arc::new(Link::new(socket, Connection::new(state.fanout.clone()), state.limits.max_lag));
+    // Join a shard before the welcome so nothing published after it is missed.
+    let membership = authorized.then(|| state.shards.join(&link));
+    match membership {
+        Some(Some(_)) => {
+            tracing::debug!("connected");
+            link.send_frame(&ServerFrame::Welcome);
+        }
+        // The hub is stopping: the shards have said goodbye to everyone else already.
+        Some(None) => {
+            let farewell = ServerFrame::Disconnect { reason: "server_restart".into(), reconnect: true };
+            link.end(&farewell, Ending::Restart);
+        }
+        // As Rails does for a rejected connection: say why, tell the client not to retry, close.
+        None => {
+            tracing::info!("unauthorized cable connection");
+            let farewell = ServerFrame::Disconnect { reason: "unauthorized".into(), reconnect: false };
+            link.end(&farewell, Ending::Refused);
+        }
+    }
+    let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .max_message_size(Some(max_frame))
+        .max_frame_size(Some(max_frame));
+    let reader = WebSocketStream::from_raw_socket(LinkIo(link.clone()), Role::Server, Some(config)).await;
+    let end = run(reader, &link).await;
+    // The socket closes now, though a shard may hold the link until its roster is read again.
+    link.close();
+    drop(membership);
+    match end {
+        Ok(End::Ended(Ending::Restart)) => tracing::debug!("closed for shutdown"),
+        Ok(End::Ended(Ending::Refused)) => {}
+        Ok(End::Ended(Ending::Lagged)) => {
+            state.slow_disconnects.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!("subscriber fell behind; disconnecting it");
+        }
+        Ok(End::TooSlow) => {
+            state.slow_disconnects.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!("subscriber stopped reading; disconnecting it");
+        }
+        Ok(End::ClientGone) => tracing::debug!("client closed"),
+        Err(error) => tracing::debug!(%error, "connection failed"),
+    }
+}
+
+/// Reads commands and writes out what the socket did not take at once, until the link ends,
+/// the client leaves, or what waits for the client has waited [`SEND_TIMEOUT`].
+async fn run(mut reader: WebSocketStream<LinkIo>, link: &Link) -> Result<End, Broken> {
+    let mut stalled = pin!(tokio::time::sleep(SEND_TIMEOUT));
+    let mut waiting = false;
+    loop {
+        tokio::select! {
+            incoming = reader.next() => match incoming {
+                None => return Ok(End::ClientGone),
+                Some(Ok(Message::Close(_))) => {
+                    // tungstenite queued the answering close; a flush writes it.
+                    let _ = reader.flush().await;
+                    return Ok(End::ClientGone);
+                }
+                Some(Err(error)) => return Err(Broken::Read(error)),
+                Some(Ok(Message::Text(text))) => link.command(&text),
+                Some(Ok(_)) => {} // binary, ping and pong frames carry no commands
+            },
+            progress = poll_fn(|cx| link.poll_write_out(cx)) => match progress.map_err(Broken::Write)? {
+                Progress::Stalled => {
+                    stalled.as_mut().reset(Instant::now() + SEND_TIMEOUT);
+                    waiting = true;
+                }
+                Progress::Drained => waiting = false,
+                Progress::Ended(ending) => return Ok(End::Ended(ending)),
+            },
+            () = &mut stalled, if waiting => return Ok(End::TooSlow),
+        }
+    }
+}

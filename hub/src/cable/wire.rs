@@ -1,0 +1,40 @@
+//! Server frames as the bytes that go on the socket. A server's frames are unmasked, so one
+//! encoding serves every connection: a broadcast is framed once and written as is to each.
+
+use bytes::Bytes;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+
+/// A complete, final text frame carrying `text`.
+pub fn text(text: &str) -> Bytes {
+    let frame = Frame::message(Bytes::copy_from_slice(text.as_bytes()), OpCode::Data(Data::Text), true);
+    let mut wire = Vec::with_capacity(frame.len());
+    frame.format(&mut wire).expect("writing to a Vec cannot fail");
+    wire.into()
+}
+
+/// A close frame without a status, as the hub has always sent.
+pub fn close() -> Bytes {
+    let mut wire = Vec::with_capacity(2);
+    Frame::close(None).format(&mut wire).expect("writing to a Vec cannot fail");
+    wire.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_frame_is_final_unmasked_with_its_length() {
+        assert_eq!(&text("hi")[..], b"\x81\x02hi");
+        let long = "x".repeat(300);
+        let wire = text(&long);
+        assert_eq!(&wire[..4], [0x81, 126, 0x01, 0x2c], "16-bit length for 126..=65535 bytes");
+        assert_eq!(&wire[4..], long.as_bytes());
+    }
+
+    #[test]
+    fn a_close_frame_has_no_payload() {
+        assert_eq!(&close()[..], [0x88, 0x00]);
+    }
+}
