@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use pressroom_protocol::ServerFrame;
 use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::task::coop::unconstrained;
 use tokio::task::JoinHandle;
 
 use super::link::{Ending, Link};
@@ -62,9 +63,13 @@ impl Shards {
     pub fn spawn(fanout: &Fanout, count: usize) -> (Shards, Vec<JoinHandle<()>>) {
         let shards: Arc<[Arc<Shard>]> = (0..count.max(1)).map(|_| Arc::default()).collect();
         // Each writer reads the ring from now, not from its first poll: a shutdown sent before
-        // then still reaches it.
-        let writers =
-            shards.iter().map(|shard| tokio::spawn(write(shard.clone(), fanout.receiver()))).collect();
+        // then still reaches it. Unconstrained by tokio's cooperative budget, which would turn
+        // every write after the 128th of a sweep into "not ready" (queued, its connection's task
+        // woken); a writer yields after each message instead.
+        let writers = shards
+            .iter()
+            .map(|shard| tokio::spawn(unconstrained(write(shard.clone(), fanout.receiver()))))
+            .collect();
         (Shards { shards, next: Arc::default() }, writers)
     }
 
@@ -120,5 +125,7 @@ async fn write(shard: Arc<Shard>, mut ring: broadcast::Receiver<Outgoing>) {
                 links.iter().for_each(|link| link.lagged());
             }
         }
+        // Let the other tasks of this core run between sweeps.
+        tokio::task::yield_now().await;
     }
 }
