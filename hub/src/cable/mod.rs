@@ -123,25 +123,27 @@ enum Broken {
 async fn serve(socket: Socket, state: CableState, authorized: bool) {
     let max_frame = state.limits.max_frame_bytes;
     let link = Arc::new(Link::new(socket, Connection::new(state.fanout.clone()), state.limits.max_lag));
-    // Join a shard before the welcome so nothing published after it is missed.
-    let membership = authorized.then(|| state.shards.join(&link));
-    match membership {
-        Some(Some(_)) => {
-            tracing::debug!("connected");
-            link.send_frame(&ServerFrame::Welcome);
+    let membership = if authorized {
+        // The welcome first, then the shard (so no ping can come before it), then the reader:
+        // every subscription is made on a link its shard already serves.
+        link.send_frame(&ServerFrame::Welcome);
+        let membership = state.shards.join(&link);
+        match membership {
+            Some(_) => tracing::debug!("connected"),
+            // The hub is stopping: the shards have said goodbye to everyone else already.
+            None => {
+                let farewell = ServerFrame::Disconnect { reason: "server_restart".into(), reconnect: true };
+                link.end(&farewell, Ending::Restart);
+            }
         }
-        // The hub is stopping: the shards have said goodbye to everyone else already.
-        Some(None) => {
-            let farewell = ServerFrame::Disconnect { reason: "server_restart".into(), reconnect: true };
-            link.end(&farewell, Ending::Restart);
-        }
+        membership
+    } else {
         // As Rails does for a rejected connection: say why, tell the client not to retry, close.
-        None => {
-            tracing::info!("unauthorized cable connection");
-            let farewell = ServerFrame::Disconnect { reason: "unauthorized".into(), reconnect: false };
-            link.end(&farewell, Ending::Refused);
-        }
-    }
+        tracing::info!("unauthorized cable connection");
+        let farewell = ServerFrame::Disconnect { reason: "unauthorized".into(), reconnect: false };
+        link.end(&farewell, Ending::Refused);
+        None
+    };
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER)
         .max_message_size(Some(max_frame))
