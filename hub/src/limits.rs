@@ -9,7 +9,8 @@ pub struct Limits {
     /// match as far as the system allows.
     #[arg(long, env = "PRESSROOM_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
     pub max_connections: usize,
-    /// Messages a subscriber may fall behind before it is disconnected (its queue's bound).
+    /// Frames a subscriber may have waiting (one per broadcast and subscription, and the pings)
+    /// before it is disconnected: its queue's bound.
     #[arg(long, env = "PRESSROOM_MAX_LAG", default_value_t = Limits::default().max_lag)]
     pub max_lag: usize,
     /// Largest WebSocket frame a client may send, in bytes (commands are tiny).

@@ -21,7 +21,7 @@ use crate::auth::{self, Auth};
 use crate::cable::shards::Shards;
 use crate::cable::{self, CableState};
 use crate::db;
-use crate::delivery::fanout::Fanout;
+use crate::delivery::fanout::{Fanout, RING};
 use crate::delivery::history::{History, DEFAULT_HISTORY};
 use crate::delivery::outbox::{self, CommitSink};
 use crate::delivery::{broadcaster, pubsub};
@@ -126,7 +126,7 @@ impl Hub {
         let shutdown = CancellationToken::new();
         // Until the hub is up, a failed step stops whatever this start already spawned.
         let stop_on_error = shutdown.clone().drop_guard();
-        let fanout = Fanout::new(self.limits.max_lag);
+        let fanout = Fanout::new(RING.max(self.limits.max_lag));
         let (committed, incoming) = mpsc::unbounded_channel();
         let outbox_reads = Arc::<AtomicU64>::default();
         let broadcaster_panic = CancellationToken::new();

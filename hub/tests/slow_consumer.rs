@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use pressroom_hub::cable::SEND_TIMEOUT;
 use pressroom_hub::domain::{BookRef, NewJobOrder};
 use pressroom_protocol::ServerFrame;
 use pressroom_testkit::{CableClient, TestHub};
@@ -115,4 +116,36 @@ async fn a_subscriber_further_behind_than_max_lag_is_closed_at_once_and_the_othe
     }
     assert_eq!(hub.slow_disconnects(), 1, "only the stalled one");
     hub.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_reader_that_keeps_reading_outlasts_the_send_timeout_and_gets_everything() {
+    let hub = TestHub::start().await;
+    let mut slow = CableClient::subscribed(&hub.hub).await;
+    // 60 events of 1 MiB, more than loopback's socket buffers hold, read 4 a second: its queue
+    // stays non-empty for over 10 s, the send timeout, yet the socket always takes some of it.
+    let big = "x".repeat(1024 * 1024);
+    let domain = hub.hub.domain.clone();
+    for n in 0..60 {
+        let customer = format!("{n}-{big}");
+        let order = NewJobOrder { book: BookRef::Title("Big".into()), customer, quantity: 1, due_date: None };
+        domain.create_job_order(order).await.unwrap();
+    }
+    let started = Instant::now();
+    let mut expected = 0;
+    while expected < 60 {
+        match slow.non_ping_within(Duration::from_secs(10)).await {
+            Some(ServerFrame::Broadcast { message, .. }) if message["event"] == "job_order_created" => {
+                let customer = message["data"]["customer"].as_str().unwrap();
+                assert!(customer.starts_with(&format!("{expected}-")), "in order");
+                expected += 1;
+                tokio::time::sleep(Duration::from_millis(250)).await; // a slow reader, not a wait
+            }
+            Some(_) => {}
+            None => panic!("cut off after {expected} events and {:?}", started.elapsed()),
+        }
+    }
+    assert!(started.elapsed() > SEND_TIMEOUT, "the test outlasted the timeout it is about");
+    assert_eq!(hub.hub.slow_disconnects(), 0);
+    hub.stop().await;
 }

@@ -68,6 +68,11 @@ impl Connection {
         Connection { fanout, subscriptions: Vec::new() }
     }
 
+    /// Drops every subscription (the connection ended), releasing its identifiers at once.
+    pub fn leave(&mut self) {
+        self.subscriptions.clear();
+    }
+
     /// The identifiers subscribed, in the order they were confirmed.
     pub fn identifiers(&self) -> impl Iterator<Item = &std::sync::Arc<str>> {
         self.subscriptions.iter().map(Subscription::identifier)

@@ -41,7 +41,7 @@ pub enum Ending {
 /// What [`Link::poll_write_out`] reports to the connection's task.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Progress {
-    /// The socket stopped taking frames: the send timeout starts.
+    /// The socket stopped taking frames, or took some while stalled: the send timeout (re)starts.
     Stalled,
     /// Everything queued went out again: the send timeout stops.
     Drained,
@@ -119,6 +119,9 @@ impl Link {
     /// subscription can overtake its confirmation.
     pub fn command(&self, text: &str) {
         let mut state = self.lock();
+        if state.out.ending.is_some() {
+            return;
+        }
         if let Some(answer) = state.commands.handle(text) {
             state.out.push(&wire::text(&answer.to_json()));
         }
@@ -139,11 +142,12 @@ impl Link {
         self.lock().out.poll_write_out(cx)
     }
 
-    /// Closes the socket now; later frames are dropped.
+    /// Closes the socket now and releases the subscriptions; later frames are dropped.
     pub fn close(&self) {
-        let out = &mut self.lock().out;
-        out.socket = None;
-        out.queue.clear();
+        let mut state = self.lock();
+        state.commands.leave();
+        state.out.socket = None;
+        state.out.queue.clear();
     }
 }
 
@@ -210,10 +214,12 @@ impl Outbound {
         let Some(socket) = self.socket.as_mut() else {
             return Poll::Ready(Err(io::ErrorKind::NotConnected.into()));
         };
+        let mut advanced = false;
         while let Some(front) = self.queue.front() {
             match Pin::new(&mut *socket).poll_write(cx, &front[self.written..]) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 Poll::Ready(Ok(n)) => {
+                    advanced = true;
                     self.written += n;
                     if self.written == front.len() {
                         self.queue.pop_front();
@@ -223,7 +229,10 @@ impl Outbound {
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
                 Poll::Pending => {
                     self.keep_waker(cx);
-                    if !std::mem::replace(&mut self.stalled, true) {
+                    // A client still reading, however slowly, gets the whole timeout again;
+                    // one that falls further behind meets the lag bound instead.
+                    let stalled_before = std::mem::replace(&mut self.stalled, true);
+                    if !stalled_before || advanced {
                         return Poll::Ready(Ok(Progress::Stalled));
                     }
                     return Poll::Pending;

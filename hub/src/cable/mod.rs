@@ -40,8 +40,8 @@ use crate::auth::{self, Auth};
 use crate::delivery::fanout::Fanout;
 use crate::limits::Limits;
 
-/// A client that takes longer than this to accept what was sent is cut off, so a stalled reader
-/// holds nothing up and keeps nothing alive.
+/// A client that accepts nothing of what waits for it for this long is cut off, so a stalled
+/// reader holds nothing up and keeps nothing alive.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// The read buffer: commands are tiny, and it grows for a rare large frame (tungstenite's
 /// default is 128 KiB per connection, zeroed on every read attempt).
@@ -175,7 +175,18 @@ async fn run(mut reader: WebSocketStream<LinkIo>, link: &Link) -> Result<End, Br
     let mut stalled = pin!(tokio::time::sleep(SEND_TIMEOUT));
     let mut waiting = false;
     loop {
+        // Writing out first: a client that catches up right at the deadline is not cut off, and a
+        // lagging one is counted as such even if its close crosses ours.
         tokio::select! {
+            biased;
+            progress = poll_fn(|cx| link.poll_write_out(cx)) => match progress.map_err(Broken::Write)? {
+                Progress::Stalled => {
+                    stalled.as_mut().reset(Instant::now() + SEND_TIMEOUT);
+                    waiting = true;
+                }
+                Progress::Drained => waiting = false,
+                Progress::Ended(ending) => return Ok(End::Ended(ending)),
+            },
             incoming = reader.next() => match incoming {
                 None => return Ok(End::ClientGone),
                 Some(Ok(Message::Close(_))) => {
@@ -186,14 +197,6 @@ async fn run(mut reader: WebSocketStream<LinkIo>, link: &Link) -> Result<End, Br
                 Some(Err(error)) => return Err(Broken::Read(error)),
                 Some(Ok(Message::Text(text))) => link.command(&text),
                 Some(Ok(_)) => {} // binary, ping and pong frames carry no commands
-            },
-            progress = poll_fn(|cx| link.poll_write_out(cx)) => match progress.map_err(Broken::Write)? {
-                Progress::Stalled => {
-                    stalled.as_mut().reset(Instant::now() + SEND_TIMEOUT);
-                    waiting = true;
-                }
-                Progress::Drained => waiting = false,
-                Progress::Ended(ending) => return Ok(End::Ended(ending)),
             },
             () = &mut stalled, if waiting => return Ok(End::TooSlow),
         }

@@ -91,6 +91,20 @@ impl Shards {
     }
 }
 
+/// Connections written between two yields of a writer, so a sweep over thousands leaves the
+/// core to the connections' readers and the REST API now and then.
+const SWEEP: usize = 1024;
+
+/// Writes to every link, yielding every [`SWEEP`] links.
+async fn sweep(links: &[Arc<Link>], write: impl Fn(&Link)) {
+    for (n, chunk) in links.chunks(SWEEP).enumerate() {
+        if n > 0 {
+            tokio::task::yield_now().await;
+        }
+        chunk.iter().for_each(|link| write(link));
+    }
+}
+
 /// A shard's writer: every message of the fan-out, to every connection of the shard.
 async fn write(shard: Arc<Shard>, mut ring: broadcast::Receiver<Outgoing>) {
     let mut links: Vec<Arc<Link>> = Vec::new();
@@ -107,8 +121,8 @@ async fn write(shard: Arc<Shard>, mut ring: broadcast::Receiver<Outgoing>) {
             }
         }
         match message {
-            Ok(Outgoing::Event(published)) => links.iter().for_each(|link| link.deliver(&published)),
-            Ok(Outgoing::Ping(frame)) => links.iter().for_each(|link| link.send(&frame)),
+            Ok(Outgoing::Event(published)) => sweep(&links, |link| link.deliver(&published)).await,
+            Ok(Outgoing::Ping(frame)) => sweep(&links, |link| link.send(&frame)).await,
             Ok(Outgoing::Shutdown) | Err(RecvError::Closed) => {
                 let farewell = ServerFrame::Disconnect { reason: "server_restart".into(), reconnect: true };
                 links.iter().for_each(|link| link.end(&farewell, Ending::Restart));

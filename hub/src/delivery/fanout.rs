@@ -21,6 +21,11 @@ use crate::cable::wire;
 /// without a cap a read-only client could multiply the work of every broadcast.
 pub const MAX_IDENTIFIERS: usize = 64;
 
+/// Messages the ring holds for the shard writers. A writer this far behind (the box out of CPU
+/// for minutes) closes its connections so they catch up; apart from each connection's own bound
+/// (`--max-lag`), so a small bound does not put whole shards at risk.
+pub const RING: usize = 4096;
+
 /// One message for every connection.
 #[derive(Debug, Clone)]
 pub enum Outgoing {
