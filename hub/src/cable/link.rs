@@ -1,7 +1,7 @@
 //! One connection's socket, shared by its own task (which reads commands and answers them) and
 //! the shard writer that delivers broadcasts and pings to it.
 //!
-//! Every frame goes through [`State::push`] under one lock, so frames never interleave and a
+//! Every frame goes through [`Outbound::push`] under one lock, so frames never interleave and a
 //! confirmation always precedes the broadcasts for its subscription. A push writes straight to
 //! the socket when nothing is queued (the common case: one non-blocking write, no task woken);
 //! what the socket does not take waits in the link's queue, which the connection's task drains
@@ -30,12 +30,25 @@ pub type Socket = TokioIo<Upgraded>;
 /// Why the link stops taking frames; the connection ends once what was queued went out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ending {
-    /// The hub is stopping: `server_restart` and a close were queued.
+    /// The hub is stopping: `server_restart` and a close.
     Restart,
-    /// Refused at the door: `unauthorized` and a close were queued.
+    /// Refused at the door: `unauthorized` and a close.
     Refused,
-    /// More than the lag bound was queued: the queue was dropped for a close.
+    /// Fallen behind (more than the lag bound queued, or its shard's writer missed messages):
+    /// what waits is dropped for a close.
     Lagged,
+}
+
+impl Ending {
+    /// What the client is told before the close, as Rails tells it.
+    fn farewell(self) -> Option<ServerFrame> {
+        let (reason, reconnect) = match self {
+            Ending::Restart => ("server_restart", true),
+            Ending::Refused => ("unauthorized", false),
+            Ending::Lagged => return None,
+        };
+        Some(ServerFrame::Disconnect { reason: reason.into(), reconnect })
+    }
 }
 
 /// What [`Link::poll_write_out`] reports to the connection's task.
@@ -103,7 +116,7 @@ impl Link {
 
     /// Sends `frame` (the welcome).
     pub fn send_frame(&self, frame: &ServerFrame) {
-        self.lock().out.push(&wire::text(&frame.to_json()));
+        self.lock().out.push(&wire::server_frame(frame));
     }
 
     /// Sends `published` once per identifier this connection subscribed to.
@@ -123,18 +136,13 @@ impl Link {
             return;
         }
         if let Some(answer) = state.commands.handle(text) {
-            state.out.push(&wire::text(&answer.to_json()));
+            state.out.push(&wire::server_frame(&answer));
         }
     }
 
-    /// Queues `farewell` and a close, and takes nothing after them.
-    pub fn end(&self, farewell: &ServerFrame, ending: Ending) {
-        self.lock().out.finish(Some(&wire::text(&farewell.to_json())), ending);
-    }
-
-    /// The client missed messages (its shard's writer fell behind): close the link.
-    pub fn lagged(&self) {
-        self.lock().out.finish(None, Ending::Lagged);
+    /// Queues the ending's farewell and a close, and takes nothing after them.
+    pub fn end(&self, ending: Ending) {
+        self.lock().out.finish(ending);
     }
 
     /// Writes what is queued; see [`Progress`]. Called by the connection's task only.
@@ -161,19 +169,19 @@ impl Outbound {
         if self.queue.len() >= self.max_queue {
             // What waits is dropped (but a frame already begun) for the close.
             self.queue.truncate(usize::from(self.written > 0));
-            self.finish(None, Ending::Lagged);
+            self.finish(Ending::Lagged);
             return;
         }
         self.write_or_queue(frame);
     }
 
-    /// Queues `farewell` (if any) and a close; nothing is taken after them.
-    fn finish(&mut self, farewell: Option<&Bytes>, ending: Ending) {
+    /// Queues the ending's farewell and a close; nothing is taken after them.
+    fn finish(&mut self, ending: Ending) {
         if self.ending.is_some() {
             return;
         }
-        if let Some(farewell) = farewell {
-            self.write_or_queue(farewell);
+        if let Some(farewell) = ending.farewell() {
+            self.write_or_queue(&wire::server_frame(&farewell));
         }
         self.write_or_queue(&wire::close());
         self.ending = Some(ending);

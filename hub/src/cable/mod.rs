@@ -107,7 +107,7 @@ async fn upgrade(
 enum End {
     ClientGone,
     Ended(Ending),
-    /// What was sent waited longer than [`SEND_TIMEOUT`] to be accepted.
+    /// The socket took nothing of what waited for [`SEND_TIMEOUT`].
     TooSlow,
 }
 
@@ -131,17 +131,13 @@ async fn serve(socket: Socket, state: CableState, authorized: bool) {
         match membership {
             Some(_) => tracing::debug!("connected"),
             // The hub is stopping: the shards have said goodbye to everyone else already.
-            None => {
-                let farewell = ServerFrame::Disconnect { reason: "server_restart".into(), reconnect: true };
-                link.end(&farewell, Ending::Restart);
-            }
+            None => link.end(Ending::Restart),
         }
         membership
     } else {
         // As Rails does for a rejected connection: say why, tell the client not to retry, close.
         tracing::info!("unauthorized cable connection");
-        let farewell = ServerFrame::Disconnect { reason: "unauthorized".into(), reconnect: false };
-        link.end(&farewell, Ending::Refused);
+        link.end(Ending::Refused);
         None
     };
     let config = WebSocketConfig::default()
@@ -170,7 +166,7 @@ async fn serve(socket: Socket, state: CableState, authorized: bool) {
 }
 
 /// Reads commands and writes out what the socket did not take at once, until the link ends,
-/// the client leaves, or what waits for the client has waited [`SEND_TIMEOUT`].
+/// the client leaves, or the socket has taken nothing of what waits for [`SEND_TIMEOUT`].
 async fn run(mut reader: WebSocketStream<LinkIo>, link: &Link) -> Result<End, Broken> {
     let mut stalled = pin!(tokio::time::sleep(SEND_TIMEOUT));
     let mut waiting = false;

@@ -5,7 +5,6 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use pressroom_protocol::ServerFrame;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::task::coop::unconstrained;
 use tokio::task::JoinHandle;
@@ -65,7 +64,7 @@ impl Shards {
         // Each writer reads the ring from now, not from its first poll: a shutdown sent before
         // then still reaches it. Unconstrained by tokio's cooperative budget, which would turn
         // every write after the 128th of a sweep into "not ready" (queued, its connection's task
-        // woken); a writer yields after each message instead.
+        // woken); a writer yields between sweeps and every [`SWEEP`] links instead.
         let writers = shards
             .iter()
             .map(|shard| tokio::spawn(unconstrained(write(shard.clone(), fanout.receiver()))))
@@ -124,8 +123,7 @@ async fn write(shard: Arc<Shard>, mut ring: broadcast::Receiver<Outgoing>) {
             Ok(Outgoing::Event(published)) => sweep(&links, |link| link.deliver(&published)).await,
             Ok(Outgoing::Ping(frame)) => sweep(&links, |link| link.send(&frame)).await,
             Ok(Outgoing::Shutdown) | Err(RecvError::Closed) => {
-                let farewell = ServerFrame::Disconnect { reason: "server_restart".into(), reconnect: true };
-                links.iter().for_each(|link| link.end(&farewell, Ending::Restart));
+                links.iter().for_each(|link| link.end(Ending::Restart));
                 return;
             }
             Err(RecvError::Lagged(missed)) => {
@@ -136,7 +134,7 @@ async fn write(shard: Arc<Shard>, mut ring: broadcast::Receiver<Outgoing>) {
                     connections = links.len(),
                     "a shard writer fell behind; disconnecting its connections"
                 );
-                links.iter().for_each(|link| link.lagged());
+                links.iter().for_each(|link| link.end(Ending::Lagged));
             }
         }
         // Let the other tasks of this core run between sweeps.

@@ -2,6 +2,7 @@
 //! encoding serves every connection: a broadcast is framed once and written as is to each.
 
 use bytes::Bytes;
+use pressroom_protocol::ServerFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 
@@ -11,6 +12,11 @@ pub fn text(text: &str) -> Bytes {
     let mut wire = Vec::with_capacity(frame.len());
     frame.format(&mut wire).expect("writing to a Vec cannot fail");
     wire.into()
+}
+
+/// `frame` as its JSON in a text frame.
+pub fn server_frame(frame: &ServerFrame) -> Bytes {
+    text(&frame.to_json())
 }
 
 /// A close frame without a status, as the hub has always sent.

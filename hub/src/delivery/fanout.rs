@@ -62,7 +62,7 @@ pub struct Fanout {
 }
 
 impl Fanout {
-    /// A fan-out where a connection may lag `capacity` messages before it is dropped.
+    /// A fan-out whose ring holds `capacity` messages for its readers (the shard writers).
     pub fn new(capacity: usize) -> Self {
         let (sender, _) = broadcast::channel(capacity);
         Fanout { sender, identifiers: Identifiers::default() }
@@ -96,7 +96,7 @@ impl Fanout {
     /// Sends one ping frame to every connection.
     pub fn ping(&self, unix_time: i64) {
         let _ =
-            self.sender.send(Outgoing::Ping(wire::text(&ServerFrame::Ping { message: unix_time }.to_json())));
+            self.sender.send(Outgoing::Ping(wire::server_frame(&ServerFrame::Ping { message: unix_time })));
     }
 
     /// Tells every connection the hub is stopping. Through the ring rather than a cancellation
