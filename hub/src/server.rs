@@ -65,6 +65,8 @@ pub struct RunningHub {
     /// waits until every one is back.
     open: Arc<Semaphore>,
     max_connections: usize,
+    /// Closes the cable connections still open at the drain deadline.
+    cut_off: CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
     /// Watches the background tasks ([`supervise`]).
     supervisor: JoinHandle<Result<(), HubError>>,
@@ -160,6 +162,7 @@ impl Hub {
         let supervisor = tokio::spawn(supervise(tasks, fanout.clone(), shutdown.clone()));
         let open = Arc::new(Semaphore::new(self.limits.max_connections));
         let max_connections = self.limits.max_connections;
+        let cut_off = CancellationToken::new();
         let cable = CableState {
             fanout,
             shards,
@@ -169,6 +172,7 @@ impl Hub {
             connections: connections.clone(),
             slow_disconnects: slow_disconnects.clone(),
             auth: self.auth.clone(),
+            cut_off: cut_off.clone(),
         };
         let app = api::router(domain.clone(), self.limits.max_body_bytes)
             .merge(cable::router(cable))
@@ -199,6 +203,7 @@ impl Hub {
             shutdown,
             open,
             max_connections,
+            cut_off,
             server,
             supervisor,
             broadcaster_panic,
@@ -332,10 +337,13 @@ impl RunningHub {
         let all = u32::try_from(self.max_connections).unwrap_or(u32::MAX);
         match tokio::time::timeout_at(deadline, self.open.acquire_many(all)).await {
             Ok(_) => tracing::info!("every cable connection closed"),
-            Err(_) => tracing::warn!(
-                open = self.max_connections - self.open.available_permits(),
-                "cable connections still open at the drain deadline; cutting them off"
-            ),
+            Err(_) => {
+                tracing::warn!(
+                    open = self.max_connections - self.open.available_permits(),
+                    "cable connections still open at the drain deadline; cutting them off"
+                );
+                self.cut_off.cancel();
+            }
         }
         let supervised = self.supervisor.await.expect("the supervisor does not panic");
         self.domain.close().await;

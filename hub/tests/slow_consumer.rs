@@ -37,6 +37,11 @@ async fn receive_in_order(client: &mut CableClient, count: usize, pause: Duratio
     }
 }
 
+/// `text` is the broadcast of a job order.
+fn is_job_order(text: &str) -> bool {
+    matches!(ServerFrame::parse(text), Ok(ServerFrame::Broadcast { message, .. }) if message["event"] == "job_order_created")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_subscriber_is_dropped_and_the_others_keep_receiving() {
     let hub = TestHub::start().await;
@@ -118,4 +123,79 @@ async fn a_slow_reader_that_keeps_reading_outlasts_the_send_timeout_and_gets_eve
     assert!(started.elapsed() > SEND_TIMEOUT, "the test outlasted the timeout it is about");
     assert_eq!(hub.hub.slow_disconnects(), 0);
     hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_closing_with_frames_queued_gets_its_close_answered_at_once() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let hub = TestHub::start().await;
+    let mut closing = CableClient::subscribed(&hub.hub).await;
+    let mut reader = CableClient::subscribed(&hub.hub).await;
+    // 64 events of 1 MiB, far more than loopback's buffers hold for the one not reading: most
+    // wait in its link's queue once the reader has them all.
+    let writer = tokio::spawn(commit_large_orders(hub.hub.domain.clone(), 64, 1024 * 1024));
+    receive_in_order(&mut reader, 64, Duration::ZERO).await;
+    writer.await.unwrap();
+
+    let going_away = CloseFrame { code: CloseCode::Away, reason: "".into() };
+    closing.ws.send(Message::Close(Some(going_away))).await.unwrap();
+    // What the socket had taken arrives, then the hub's close, echoing the code: the queue is
+    // dropped for it, not written out first, and the stream does not just end.
+    let (delivered, answer) = tokio::time::timeout(pressroom_testkit::PROMPTLY, async {
+        let mut delivered = 0;
+        loop {
+            match closing.ws.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    delivered += usize::from(is_job_order(&text));
+                }
+                Some(Ok(Message::Close(frame))) => return (delivered, frame),
+                Some(Ok(_)) => {}
+                other => panic!("no close from the hub after {delivered} broadcasts: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("the close is answered in time");
+    assert_eq!(answer.map(|frame| frame.code), Some(CloseCode::Away));
+    assert!(delivered < 64, "the queued frames were dropped ({delivered} delivered)");
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_reader_still_behind_at_the_drain_deadline_is_cut_off_as_the_hub_stops() {
+    use pressroom_hub::server::DRAIN_TIMEOUT;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let hub = TestHub::start().await;
+    let mut slow = CableClient::subscribed(&hub.hub).await;
+    commit_large_orders(hub.hub.domain.clone(), 60, 1024 * 1024).await;
+    let Some(ServerFrame::Broadcast { .. }) = slow.non_ping_within(pressroom_testkit::PROMPTLY).await else {
+        panic!("the first broadcast (the book's) did not arrive");
+    };
+    // Read 4 a second, what waits for it would take 15 s, its farewell behind it all: more than
+    // the drain's 5 s, after which it is cut off without one.
+    let stopping = tokio::spawn(hub.stop());
+    let (mut delivered, mut farewell) = (0, false);
+    loop {
+        let message = tokio::time::timeout(DRAIN_TIMEOUT + pressroom_testkit::PROMPTLY, slow.ws.next())
+            .await
+            .expect("the connection ends in time");
+        match message {
+            Some(Ok(Message::Text(text))) if is_job_order(&text) => {
+                delivered += 1;
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Some(Ok(Message::Text(text))) => {
+                farewell |= matches!(ServerFrame::parse(&text), Ok(ServerFrame::Disconnect { .. }));
+            }
+            Some(Ok(_)) => {}
+            None | Some(Err(_)) => break,
+        }
+    }
+    assert!(!farewell && delivered < 60, "cut off, not served to the end ({delivered} delivered)");
+    stopping.await.unwrap();
 }

@@ -37,6 +37,9 @@ pub enum Ending {
     /// Fallen behind (more than the lag bound queued, or its shard's writer missed messages):
     /// what waits is dropped for a close.
     Lagged,
+    /// The client closed, with this status code: what waits is dropped for the answering close,
+    /// which echoes the code.
+    Answered(Option<u16>),
 }
 
 impl Ending {
@@ -45,9 +48,22 @@ impl Ending {
         let (reason, reconnect) = match self {
             Ending::Restart => ("server_restart", true),
             Ending::Refused => ("unauthorized", false),
-            Ending::Lagged => return None,
+            Ending::Lagged | Ending::Answered(_) => return None,
         };
         Some(ServerFrame::Disconnect { reason: reason.into(), reconnect })
+    }
+
+    /// The client wants nothing more: what waits need not go out first.
+    fn drops_queue(self) -> bool {
+        matches!(self, Ending::Lagged | Ending::Answered(_))
+    }
+
+    /// The status code of the closing frame.
+    fn close_code(self) -> Option<u16> {
+        match self {
+            Ending::Answered(code) => code,
+            _ => None,
+        }
     }
 }
 
@@ -167,8 +183,6 @@ impl Outbound {
             return;
         }
         if self.queue.len() >= self.max_queue {
-            // What waits is dropped (but a frame already begun) for the close.
-            self.queue.truncate(usize::from(self.written > 0));
             self.finish(Ending::Lagged);
             return;
         }
@@ -180,10 +194,14 @@ impl Outbound {
         if self.ending.is_some() {
             return;
         }
+        if ending.drops_queue() {
+            // What waits is dropped, but a frame already begun.
+            self.queue.truncate(usize::from(self.written > 0));
+        }
         if let Some(farewell) = ending.farewell() {
             self.write_or_queue(&wire::server_frame(&farewell));
         }
-        self.write_or_queue(&wire::close());
+        self.write_or_queue(&wire::close(ending.close_code()));
         self.ending = Some(ending);
         self.wake();
     }

@@ -22,7 +22,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use pressroom_protocol::ServerFrame;
 use serde::Deserialize;
 use tokio::sync::Semaphore;
@@ -30,6 +30,7 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
+use tokio_util::sync::CancellationToken;
 
 pub use commands::{Connection, MAX_IDENTIFIER_BYTES};
 use handshake::Upgrade;
@@ -63,6 +64,8 @@ pub struct CableState {
     /// Counts subscribers cut off for falling behind.
     pub slow_disconnects: Arc<AtomicU64>,
     pub auth: Auth,
+    /// Cancelled at the drain deadline: every connection still open closes its socket at once.
+    pub cut_off: CancellationToken,
 }
 
 #[derive(Deserialize)]
@@ -105,10 +108,13 @@ async fn upgrade(
 
 /// Why a connection ended, for the log.
 enum End {
+    /// The client went away without a close.
     ClientGone,
     Ended(Ending),
     /// The socket took nothing of what waited for [`SEND_TIMEOUT`].
     TooSlow,
+    /// Still open at the hub's drain deadline.
+    CutOff,
 }
 
 /// How a connection broke, for the log.
@@ -145,13 +151,14 @@ async fn serve(socket: Socket, state: CableState, authorized: bool) {
         .max_message_size(Some(max_frame))
         .max_frame_size(Some(max_frame));
     let reader = WebSocketStream::from_raw_socket(LinkIo(link.clone()), Role::Server, Some(config)).await;
-    let end = run(reader, &link).await;
+    let end = run(reader, &link, &state.cut_off).await;
     // The socket closes now, though a shard may hold the link until its roster is read again.
     link.close();
     drop(membership);
     match end {
         Ok(End::Ended(Ending::Restart)) => tracing::debug!("closed for shutdown"),
         Ok(End::Ended(Ending::Refused)) => {}
+        Ok(End::Ended(Ending::Answered(_))) => tracing::debug!("client closed"),
         Ok(End::Ended(Ending::Lagged)) => {
             state.slow_disconnects.fetch_add(1, Ordering::Relaxed);
             tracing::warn!("subscriber fell behind; disconnecting it");
@@ -160,16 +167,24 @@ async fn serve(socket: Socket, state: CableState, authorized: bool) {
             state.slow_disconnects.fetch_add(1, Ordering::Relaxed);
             tracing::warn!("subscriber stopped reading; disconnecting it");
         }
-        Ok(End::ClientGone) => tracing::debug!("client closed"),
+        Ok(End::ClientGone) => tracing::debug!("client went away"),
+        Ok(End::CutOff) => tracing::debug!("cut off at the drain deadline"),
         Err(error) => tracing::debug!(%error, "connection failed"),
     }
 }
 
 /// Reads commands and writes out what the socket did not take at once, until the link ends,
-/// the client leaves, or the socket has taken nothing of what waits for [`SEND_TIMEOUT`].
-async fn run(mut reader: WebSocketStream<LinkIo>, link: &Link) -> Result<End, Broken> {
+/// the client leaves, the socket has taken nothing of what waits for [`SEND_TIMEOUT`], or the hub
+/// cuts it off.
+async fn run(
+    mut reader: WebSocketStream<LinkIo>,
+    link: &Link,
+    cut_off: &CancellationToken,
+) -> Result<End, Broken> {
     let mut stalled = pin!(tokio::time::sleep(SEND_TIMEOUT));
     let mut waiting = false;
+    // Until the client's close: nothing it sends after counts.
+    let mut reading = true;
     loop {
         // Writing out first: a client that catches up right at the deadline is not cut off, and a
         // lagging one is counted as such even if its close crosses ours.
@@ -183,18 +198,21 @@ async fn run(mut reader: WebSocketStream<LinkIo>, link: &Link) -> Result<End, Br
                 Progress::Drained => waiting = false,
                 Progress::Ended(ending) => return Ok(End::Ended(ending)),
             },
-            incoming = reader.next() => match incoming {
+            incoming = reader.next(), if reading => match incoming {
                 None => return Ok(End::ClientGone),
-                Some(Ok(Message::Close(_))) => {
-                    // tungstenite queued the answering close; a flush writes it.
-                    let _ = reader.flush().await;
-                    return Ok(End::ClientGone);
+                Some(Ok(Message::Close(frame))) => {
+                    // The link answers it (tungstenite's own answer is never flushed), in the same
+                    // step that stops the broadcasts, so none follows the close; it ends once
+                    // the answer went out.
+                    link.end(Ending::Answered(frame.map(|frame| frame.code.into())));
+                    reading = false;
                 }
                 Some(Err(error)) => return Err(Broken::Read(error)),
                 Some(Ok(Message::Text(text))) => link.command(&text),
                 Some(Ok(_)) => {} // binary, ping and pong frames carry no commands
             },
             () = &mut stalled, if waiting => return Ok(End::TooSlow),
+            () = cut_off.cancelled() => return Ok(End::CutOff),
         }
     }
 }

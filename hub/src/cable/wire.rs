@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use pressroom_protocol::ServerFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::{CloseFrame, Frame};
 
 /// A complete, final text frame carrying `text`.
 pub fn text(text: &str) -> Bytes {
@@ -19,10 +19,11 @@ pub fn server_frame(frame: &ServerFrame) -> Bytes {
     text(&frame.to_json())
 }
 
-/// A close frame without a status, as the hub has always sent.
-pub fn close() -> Bytes {
-    let mut wire = Vec::with_capacity(2);
-    Frame::close(None).format(&mut wire).expect("writing to a Vec cannot fail");
+/// A close frame with `code` as its status, or none (as the hub sends when it closes first).
+pub fn close(code: Option<u16>) -> Bytes {
+    let frame = Frame::close(code.map(|code| CloseFrame { code: code.into(), reason: "".into() }));
+    let mut wire = Vec::with_capacity(frame.len());
+    frame.format(&mut wire).expect("writing to a Vec cannot fail");
     wire.into()
 }
 
@@ -40,7 +41,8 @@ mod tests {
     }
 
     #[test]
-    fn a_close_frame_has_no_payload() {
-        assert_eq!(&close()[..], [0x88, 0x00]);
+    fn a_close_frame_carries_its_status_code_if_any() {
+        assert_eq!(&close(None)[..], [0x88, 0x00]);
+        assert_eq!(&close(Some(1001))[..], [0x88, 0x02, 0x03, 0xe9]);
     }
 }
