@@ -6,7 +6,7 @@
 #[derive(Debug, Clone, clap::Args)]
 pub struct Limits {
     /// Open cable connections; more are answered 503. The hub raises its open-files limit to
-    /// match as far as the system allows.
+    /// match as far as the system allows, and serves fewer if it allows fewer.
     #[arg(long, env = "PRESSROOM_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
     pub max_connections: usize,
     /// Frames a subscriber may have waiting (one per broadcast and subscription, and the pings)
@@ -32,23 +32,60 @@ impl Default for Limits {
     }
 }
 
-/// Raises the soft open-files limit as far as the hard limit allows, and says what it got.
+/// Open files kept for everything but cable connections (the database's files and pool, the
+/// listener, REST clients, Redis, the runtime's own): this many, or a quarter of a lower limit.
+const RESERVED_FILES: u64 = 256;
+
+/// The cable connections a process may hold with `open_files` open files at most.
+fn connections_within(open_files: u64, max_connections: usize) -> usize {
+    let reserved = RESERVED_FILES.min(open_files / 4);
+    let room = usize::try_from(open_files - reserved).unwrap_or(usize::MAX);
+    max_connections.min(room)
+}
+
+/// Raises the soft open-files limit as far as the hard limit allows and returns the cable
+/// connections that fit under it: beyond them a client gets a clear 503, where running out of
+/// files would make the listener's `accept` fail and pause every new connection, REST too.
 #[cfg(unix)]
-pub fn raise_open_files(max_connections: usize) {
+pub fn raise_open_files(max_connections: usize) -> usize {
     match rlimit::increase_nofile_limit(u64::MAX) {
-        Ok(limit) if limit < max_connections as u64 + 64 => tracing::warn!(
-            limit,
-            max_connections,
-            "the open-files limit is below --max-connections; connections beyond it will fail"
-        ),
-        Ok(limit) => tracing::info!(limit, "open-files limit"),
-        Err(error) => tracing::warn!(%error, "could not raise the open-files limit"),
+        Ok(limit) => {
+            let fitting = connections_within(limit, max_connections);
+            if fitting < max_connections {
+                tracing::warn!(
+                    limit,
+                    max_connections = fitting,
+                    "the open-files limit is below --max-connections: serving fewer (raise `ulimit -n` \
+                     or LimitNOFILE for more)"
+                );
+            } else {
+                tracing::info!(limit, "open-files limit");
+            }
+            fitting
+        }
+        Err(error) => {
+            tracing::warn!(%error, "could not raise the open-files limit");
+            max_connections
+        }
     }
 }
 
 /// Windows has no per-process open-files limit for sockets (they are kernel handles; the C
 /// runtime's `_setmaxstdio` counts only its own streams): nothing to raise.
 #[cfg(windows)]
-pub fn raise_open_files(max_connections: usize) {
+pub fn raise_open_files(max_connections: usize) -> usize {
     tracing::info!(max_connections, "sockets are handles on Windows: no open-files limit to raise");
+    max_connections
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_keep_room_for_the_hubs_other_files() {
+        assert_eq!(connections_within(20_000, 20_000), 19_744);
+        assert_eq!(connections_within(1_048_576, 20_000), 20_000);
+        assert_eq!(connections_within(256, 20_000), 192, "a low limit keeps a quarter");
+    }
 }

@@ -56,8 +56,8 @@ async fn run(command: Command) -> Result<(), HubError> {
 
 /// Starts the hub and stops it gracefully on Ctrl-C or SIGTERM (on Windows: Ctrl-C, Ctrl-Break
 /// or its console closing).
-async fn serve(args: ServeArgs) -> Result<RunningHub, HubError> {
-    limits::raise_open_files(args.limits.max_connections);
+async fn serve(mut args: ServeArgs) -> Result<RunningHub, HubError> {
+    args.limits.max_connections = limits::raise_open_files(args.limits.max_connections);
     let hub = Hub {
         listen: args.listen,
         database: args.database.database.to_string_lossy().into_owned(),
