@@ -13,10 +13,9 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
 use pressroom_cable_client::tungstenite::protocol::WebSocketConfig;
-use pressroom_cable_client::tungstenite::Message;
 use pressroom_client::cable::{Action, FetchError, Input, Machine, Mode};
+use pressroom_client::socket::{Options, Socket};
 use pressroom_protocol::cable::ANALYTICS_CHANNEL;
 use pressroom_protocol::{ConnectionState, EventsPage, Snapshot};
 use rand::rngs::StdRng;
@@ -514,7 +513,7 @@ async fn subscriber(id: usize, shared: Arc<Shared>, stop: CancellationToken) -> 
     let mode = Mode { realtime: true, auto_refresh: false, refresh_interval: Duration::from_secs(10) };
     let mut machine = Machine::new(mode, ANALYTICS_CHANNEL, StdRng::from_os_rng(), Instant::now());
     let (reports_tx, mut reports) = mpsc::channel::<Report>(16);
-    let mut socket: Option<(u64, mpsc::Sender<String>, JoinHandle<()>)> = None;
+    let mut socket: Option<Socket> = None;
     let mut sockets = 0u64;
     let mut seen = Seen::default();
     let mut pending = vec![Input::Start];
@@ -523,20 +522,20 @@ async fn subscriber(id: usize, shared: Arc<Shared>, stop: CancellationToken) -> 
             for action in machine.handle(input, Instant::now()) {
                 match action {
                     Action::OpenSocket => {
-                        if let Some((_, _, task)) = socket.take() {
-                            task.abort();
+                        if let Some(old) = socket.take() {
+                            old.abort();
                         }
                         sockets += 1;
                         socket = Some(open_socket(sockets, shared.clone(), reports_tx.clone()));
                     }
                     Action::Send(text) => {
-                        if let Some((_, outgoing, _)) = &socket {
-                            let _ = outgoing.try_send(text);
+                        if let Some(socket) = &socket {
+                            socket.send(text);
                         }
                     }
                     Action::CloseSocket => {
-                        if let Some((_, _, task)) = socket.take() {
-                            task.abort();
+                        if let Some(old) = socket.take() {
+                            old.close();
                         }
                     }
                     Action::FetchSnapshot { request } => {
@@ -581,13 +580,13 @@ async fn subscriber(id: usize, shared: Arc<Shared>, stop: CancellationToken) -> 
         let next = machine.deadline();
         tokio::select! {
             () = stop.cancelled() => {
-                if let Some((_, _, task)) = socket.take() {
-                    task.abort();
+                if let Some(socket) = socket.take() {
+                    socket.abort();
                 }
                 return seen;
             }
             Some(report) = reports.recv() => match report {
-                Report::Socket(n, input) if socket.as_ref().is_some_and(|(id, ..)| *id == n) => pending.push(input),
+                Report::Socket(n, input) if socket.as_ref().is_some_and(|socket| socket.id() == n) => pending.push(input),
                 Report::Socket(..) => {}
                 Report::Fetched(input) => pending.push(input),
             },
@@ -603,59 +602,22 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-fn open_socket(
-    n: u64,
-    shared: Arc<Shared>,
-    reports: mpsc::Sender<Report>,
-) -> (u64, mpsc::Sender<String>, JoinHandle<()>) {
-    let (outgoing, mut to_send) = mpsc::channel::<String>(8);
-    let task = tokio::spawn(async move {
-        let report = |input| {
-            let reports = reports.clone();
-            async move { reports.send(Report::Socket(n, input)).await.is_ok() }
-        };
-        shared.counters.connect_attempts.fetch_add(1, Ordering::Relaxed);
-        let connected = match pressroom_cable_client::request(&shared.cable, shared.token.as_deref()) {
-            Ok(request) => {
-                // Small buffers, so ten thousand clients fit beside the hub.
-                let config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0);
-                pressroom_cable_client::connect(request, config, true).await.ok()
-            }
-            Err(_) => None,
-        };
-        let Some((mut ws, _)) = connected else {
-            shared.counters.connect_failed.fetch_add(1, Ordering::Relaxed);
-            report(Input::SocketFailed).await;
-            return;
-        };
-        shared.opens.record(Instant::now());
-        if !report(Input::SocketOpened).await {
-            return;
+/// Opens socket `n` as the desktop does, counting the attempt, a failure and an open.
+fn open_socket(n: u64, shared: Arc<Shared>, reports: mpsc::Sender<Report>) -> Socket {
+    shared.counters.connect_attempts.fetch_add(1, Ordering::Relaxed);
+    let request = pressroom_cable_client::request(&shared.cable, shared.token.as_deref());
+    // Small buffers, so ten thousand clients fit beside the hub.
+    let config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0);
+    let report = move |input: Input| {
+        match input {
+            Input::SocketFailed => _ = shared.counters.connect_failed.fetch_add(1, Ordering::Relaxed),
+            Input::SocketOpened => shared.opens.record(Instant::now()),
+            _ => {}
         }
-        loop {
-            tokio::select! {
-                message = ws.next() => match message {
-                    Some(Ok(Message::Text(text))) => {
-                        if !report(Input::Frame(text.as_str().to_owned())).await {
-                            return;
-                        }
-                    }
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                    Some(Ok(_)) => {}
-                },
-                text = to_send.recv() => match text {
-                    Some(text) => {
-                        if ws.send(Message::text(text)).await.is_err() {
-                            break;
-                        }
-                    }
-                    None => return,
-                },
-            }
-        }
-        report(Input::SocketClosed).await;
-    });
-    (n, outgoing, task)
+        let reports = reports.clone();
+        async move { reports.send(Report::Socket(n, input)).await.is_ok() }
+    };
+    Socket::open(n, request, Options { config, nodelay: true }, report)
 }
 
 /// A GET sorted into what the machine needs to know, as the desktop's driver sorts it.

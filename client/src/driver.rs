@@ -4,24 +4,21 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::Utc;
-use futures_util::{SinkExt, StreamExt};
-use pressroom_cable_client::tungstenite::error::CapacityError;
 use pressroom_cable_client::tungstenite::handshake::client::Request;
 use pressroom_cable_client::tungstenite::protocol::WebSocketConfig;
-use pressroom_cable_client::tungstenite::{Error as WsError, Message};
-use pressroom_protocol::{EventsPage, Misbehaviour, Snapshot};
+use pressroom_protocol::{EventsPage, Snapshot};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::cable::{Action, FetchError, Input, Machine, Mode};
 use crate::endpoints::Endpoints;
 use crate::notifier::{Notifier, Prefs};
 use crate::presenter::{Input as Present, Observer, Outlet, Presenter};
+use crate::socket::{Options, Socket};
 use crate::state::{Saved, SharedDashboard};
 
 /// Where the snapshot is served, relative to the REST origin (a setting for Rails apps).
@@ -41,8 +38,6 @@ const EVENT_QUEUE: usize = 16;
 /// Commands from the app waiting for the driver; past this the driver is stuck and more are
 /// dropped rather than queued without end.
 const COMMAND_QUEUE: usize = 64;
-/// Subscribe commands waiting for the socket (two at most per socket).
-const OUTGOING_QUEUE: usize = 8;
 
 /// Where to connect and how.
 #[derive(Clone)]
@@ -119,12 +114,6 @@ enum Event {
     Fetched(Input),
 }
 
-struct Socket {
-    id: u64,
-    outgoing: mpsc::Sender<String>,
-    task: JoinHandle<()>,
-}
-
 pub struct Driver<O, B> {
     target: Target,
     mode: Mode,
@@ -169,29 +158,21 @@ impl<O: Outlet, B: Observer> Driver<O, B> {
                     match action {
                         Action::OpenSocket => {
                             if let Some(old) = socket.take() {
-                                old.task.abort();
+                                old.abort();
                             }
                             next_socket += 1;
                             socket = Some(self.open_socket(next_socket, events_tx.clone()));
                         }
                         Action::Send(text) => {
                             if let Some(socket) = &socket {
-                                if socket.outgoing.try_send(text).is_err() {
+                                if !socket.send(text) {
                                     tracing::warn!("the socket is not taking commands: dropped one");
                                 }
                             }
                         }
                         Action::CloseSocket => {
                             if let Some(old) = socket.take() {
-                                // Dropping the sender lets the task close the socket politely;
-                                // a peer that does not answer the close is cut off.
-                                drop(old.outgoing);
-                                let abort = old.task.abort_handle();
-                                tokio::spawn(async move {
-                                    if tokio::time::timeout(Duration::from_secs(2), old.task).await.is_err() {
-                                        abort.abort();
-                                    }
-                                });
+                                old.close();
                             }
                         }
                         Action::FetchSnapshot { request } => {
@@ -239,12 +220,12 @@ impl<O: Outlet, B: Observer> Driver<O, B> {
             tokio::select! {
                 () = stop.cancelled() => {
                     if let Some(socket) = socket.take() {
-                        socket.task.abort();
+                        socket.abort();
                     }
                     return;
                 }
                 Some(event) = events.recv() => match event {
-                    Event::Socket(id, input) if socket.as_ref().is_some_and(|s| s.id == id) => pending.push(input),
+                    Event::Socket(id, input) if socket.as_ref().is_some_and(|s| s.id() == id) => pending.push(input),
                     Event::Socket(..) => {} // from a socket already closed
                     Event::Fetched(input) => pending.push(input),
                 },
@@ -286,74 +267,15 @@ impl<O: Outlet, B: Observer> Driver<O, B> {
     }
 
     fn open_socket(&self, id: u64, events: mpsc::Sender<Event>) -> Socket {
-        let (outgoing, mut to_send) = mpsc::channel::<String>(OUTGOING_QUEUE);
-        let request = self.socket_request();
-        let task = tokio::spawn(async move {
-            // Waits while the driver is behind: the server's stream is then read no faster.
-            let report = |input| {
-                let events = events.clone();
-                async move { events.send(Event::Socket(id, input)).await.is_ok() }
-            };
-            let request = match request {
-                Ok(request) => request,
-                Err(error) => {
-                    tracing::warn!(%error, "invalid socket request");
-                    report(Input::SocketFailed).await;
-                    return;
-                }
-            };
-            let config = WebSocketConfig::default()
-                .max_message_size(Some(MAX_MESSAGE_BYTES))
-                .max_frame_size(Some(MAX_MESSAGE_BYTES));
-            let mut ws = match pressroom_cable_client::connect(request, config, false).await {
-                Ok((ws, _)) => ws,
-                Err(error) => {
-                    tracing::info!(%error, "could not open the socket");
-                    report(Input::SocketFailed).await;
-                    return;
-                }
-            };
-            if !report(Input::SocketOpened).await {
-                return;
-            }
-            loop {
-                tokio::select! {
-                    message = ws.next() => match message {
-                        Some(Ok(Message::Text(text))) => {
-                            if !report(Input::Frame(text.as_str().to_owned())).await {
-                                return;
-                            }
-                        }
-                        Some(Ok(Message::Close(_))) | None => break,
-                        Some(Ok(_)) => {}
-                        Some(Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size }))) => {
-                            tracing::warn!(size, max_size, "the server sent a message over the limit");
-                            let limit_bytes = max_size as u64;
-                            report(Input::Misbehaved(Misbehaviour::MessageTooLarge { limit_bytes })).await;
-                            break;
-                        }
-                        Some(Err(error)) => {
-                            tracing::info!(%error, "socket error");
-                            break;
-                        }
-                    },
-                    text = to_send.recv() => match text {
-                        Some(text) => {
-                            if let Err(error) = ws.send(Message::text(text)).await {
-                                tracing::info!(%error, "socket send failed");
-                                break;
-                            }
-                        }
-                        None => {
-                            let _ = ws.close(None).await;
-                            return;
-                        }
-                    },
-                }
-            }
-            report(Input::SocketClosed).await;
-        });
-        Socket { id, outgoing, task }
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(MAX_MESSAGE_BYTES))
+            .max_frame_size(Some(MAX_MESSAGE_BYTES));
+        // Waits while the driver is behind: the server's stream is then read no faster.
+        let report = move |input| {
+            let events = events.clone();
+            async move { events.send(Event::Socket(id, input)).await.is_ok() }
+        };
+        Socket::open(id, self.socket_request(), Options { config, nodelay: false }, report)
     }
 
     fn socket_request(&self) -> Result<Request, pressroom_cable_client::Error> {

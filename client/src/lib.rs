@@ -14,6 +14,7 @@ mod error;
 pub mod notifier;
 pub mod presenter;
 pub mod settings;
+pub mod socket;
 pub mod state;
 
 pub use endpoints::Endpoints;
