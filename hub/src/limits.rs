@@ -34,9 +34,11 @@ impl Default for Limits {
 
 /// Open files kept for everything but cable connections (the database's files and pool, the
 /// listener, REST clients, Redis, the runtime's own): this many, or a quarter of a lower limit.
+#[cfg(unix)]
 const RESERVED_FILES: u64 = 256;
 
 /// The cable connections a process may hold with `open_files` open files at most.
+#[cfg(unix)]
 fn connections_within(open_files: u64, max_connections: usize) -> usize {
     let reserved = RESERVED_FILES.min(open_files / 4);
     let room = usize::try_from(open_files - reserved).unwrap_or(usize::MAX);
@@ -48,26 +50,28 @@ fn connections_within(open_files: u64, max_connections: usize) -> usize {
 /// files would make the listener's `accept` fail and pause every new connection, REST too.
 #[cfg(unix)]
 pub fn raise_open_files(max_connections: usize) -> usize {
-    match rlimit::increase_nofile_limit(u64::MAX) {
-        Ok(limit) => {
-            let fitting = connections_within(limit, max_connections);
-            if fitting < max_connections {
-                tracing::warn!(
-                    limit,
-                    max_connections = fitting,
-                    "the open-files limit is below --max-connections: serving fewer (raise `ulimit -n` \
-                     or LimitNOFILE for more)"
-                );
-            } else {
-                tracing::info!(limit, "open-files limit");
-            }
-            fitting
-        }
+    let limit = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
         Err(error) => {
             tracing::warn!(%error, "could not raise the open-files limit");
-            max_connections
+            match rlimit::getrlimit(rlimit::Resource::NOFILE) {
+                Ok((soft, _)) => soft,
+                Err(_) => return max_connections,
+            }
         }
+    };
+    let fitting = connections_within(limit, max_connections);
+    if fitting < max_connections {
+        tracing::warn!(
+            limit,
+            max_connections = fitting,
+            "the open-files limit is below --max-connections: serving fewer (raise `ulimit -n` or \
+             LimitNOFILE for more)"
+        );
+    } else {
+        tracing::info!(limit, "open-files limit");
     }
+    fitting
 }
 
 /// Windows has no per-process open-files limit for sockets (they are kernel handles; the C
@@ -78,7 +82,7 @@ pub fn raise_open_files(max_connections: usize) -> usize {
     max_connections
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

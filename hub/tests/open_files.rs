@@ -22,6 +22,8 @@ fn spawn_limited(
         .args(["--", env!("CARGO_BIN_EXE_pressroom-hub"), "--log-format", "json", "serve"])
         .args(["--listen", "127.0.0.1:0", "--database"])
         .arg(database)
+        // Only what the test reads is logged: a pipe nobody empties would block the hub.
+        .env_remove("RUST_LOG")
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
