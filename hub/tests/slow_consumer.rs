@@ -135,10 +135,11 @@ async fn a_subscriber_closing_with_frames_queued_gets_its_close_answered_at_once
     let hub = TestHub::start().await;
     let mut closing = CableClient::subscribed(&hub.hub).await;
     let mut reader = CableClient::subscribed(&hub.hub).await;
-    // 64 events of 1 MiB, far more than loopback's buffers hold for the one not reading: most
-    // wait in its link's queue once the reader has them all.
-    let writer = tokio::spawn(commit_large_orders(hub.hub.domain.clone(), 64, 1024 * 1024));
-    receive_in_order(&mut reader, 64, Duration::ZERO).await;
+    // 5 events of 12 MiB (few commits, so its send timeout cannot run out first), far more than
+    // loopback's buffers hold for the one not reading: most wait in its link's queue once the
+    // reader has them all.
+    let writer = tokio::spawn(commit_large_orders(hub.hub.domain.clone(), 5, 12 * 1024 * 1024));
+    receive_in_order(&mut reader, 5, Duration::ZERO).await;
     writer.await.unwrap();
 
     let going_away = CloseFrame { code: CloseCode::Away, reason: "".into() };
@@ -161,7 +162,8 @@ async fn a_subscriber_closing_with_frames_queued_gets_its_close_answered_at_once
     .await
     .expect("the close is answered in time");
     assert_eq!(answer.map(|frame| frame.code), Some(CloseCode::Away));
-    assert!(delivered < 64, "the queued frames were dropped ({delivered} delivered)");
+    assert!(delivered < 5, "the queued frames were dropped ({delivered} delivered)");
+    assert_eq!(hub.hub.slow_disconnects(), 0);
     hub.stop().await;
 }
 
@@ -172,12 +174,14 @@ async fn a_slow_reader_still_behind_at_the_drain_deadline_is_cut_off_as_the_hub_
 
     let hub = TestHub::start().await;
     let mut slow = CableClient::subscribed(&hub.hub).await;
-    commit_large_orders(hub.hub.domain.clone(), 60, 1024 * 1024).await;
+    // Few commits, so its send timeout cannot run out before it reads.
+    commit_large_orders(hub.hub.domain.clone(), 16, 4 * 1024 * 1024).await;
     let Some(ServerFrame::Broadcast { .. }) = slow.non_ping_within(pressroom_testkit::PROMPTLY).await else {
         panic!("the first broadcast (the book's) did not arrive");
     };
-    // Read 4 a second, what waits for it would take 15 s, its farewell behind it all: more than
-    // the drain's 5 s, after which it is cut off without one.
+    assert_eq!(hub.hub.slow_disconnects(), 0, "still connected as the hub stops");
+    // Read one a second, what waits for it would take 16 s, its farewell behind it all: more
+    // than the drain's 5 s, after which it is cut off without one.
     let stopping = tokio::spawn(hub.stop());
     let (mut delivered, mut farewell) = (0, false);
     loop {
@@ -187,7 +191,7 @@ async fn a_slow_reader_still_behind_at_the_drain_deadline_is_cut_off_as_the_hub_
         match message {
             Some(Ok(Message::Text(text))) if is_job_order(&text) => {
                 delivered += 1;
-                tokio::time::sleep(Duration::from_millis(250)).await;
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
             Some(Ok(Message::Text(text))) => {
                 farewell |= matches!(ServerFrame::parse(&text), Ok(ServerFrame::Disconnect { .. }));
@@ -196,6 +200,6 @@ async fn a_slow_reader_still_behind_at_the_drain_deadline_is_cut_off_as_the_hub_
             None | Some(Err(_)) => break,
         }
     }
-    assert!(!farewell && delivered < 60, "cut off, not served to the end ({delivered} delivered)");
+    assert!(!farewell && delivered < 16, "cut off, not served to the end ({delivered} delivered)");
     stopping.await.unwrap();
 }

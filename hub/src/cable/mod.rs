@@ -27,6 +27,7 @@ use pressroom_protocol::ServerFrame;
 use serde::Deserialize;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
@@ -44,6 +45,8 @@ use crate::limits::Limits;
 /// A client that accepts nothing of what waits for it for this long is cut off, so a stalled
 /// reader holds nothing up and keeps nothing alive.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the answer to a client's close may wait for the socket to take it.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// The read buffer: commands are tiny, and it grows for a rare large frame (tungstenite's
 /// default is 128 KiB per connection, zeroed on every read attempt).
 const READ_BUFFER: usize = 1024;
@@ -174,8 +177,8 @@ async fn serve(socket: Socket, state: CableState, authorized: bool) {
 }
 
 /// Reads commands and writes out what the socket did not take at once, until the link ends,
-/// the client leaves, the socket has taken nothing of what waits for [`SEND_TIMEOUT`], or the hub
-/// cuts it off.
+/// the client leaves, the socket has taken nothing of what waits for [`SEND_TIMEOUT`] (the
+/// answer to a client's close: for [`CLOSE_GRACE`]), or the hub cuts it off.
 async fn run(
     mut reader: WebSocketStream<LinkIo>,
     link: &Link,
@@ -183,36 +186,50 @@ async fn run(
 ) -> Result<End, Broken> {
     let mut stalled = pin!(tokio::time::sleep(SEND_TIMEOUT));
     let mut waiting = false;
-    // Until the client's close: nothing it sends after counts.
-    let mut reading = true;
+    let mut cut_off = pin!(cut_off.cancelled());
+    // Set by the client's close: nothing it sends after counts.
+    let mut closing = None;
     loop {
+        let patience = if closing.is_some() { CLOSE_GRACE } else { SEND_TIMEOUT };
         // Writing out first: a client that catches up right at the deadline is not cut off, and a
         // lagging one is counted as such even if its close crosses ours.
         tokio::select! {
             biased;
             progress = poll_fn(|cx| link.poll_write_out(cx)) => match progress.map_err(Broken::Write)? {
                 Progress::Stalled => {
-                    stalled.as_mut().reset(Instant::now() + SEND_TIMEOUT);
+                    stalled.as_mut().reset(Instant::now() + patience);
                     waiting = true;
                 }
                 Progress::Drained => waiting = false,
                 Progress::Ended(ending) => return Ok(End::Ended(ending)),
             },
-            incoming = reader.next(), if reading => match incoming {
-                None => return Ok(End::ClientGone),
+            incoming = reader.next(), if closing.is_none() => match incoming {
                 Some(Ok(Message::Close(frame))) => {
                     // The link answers it (tungstenite's own answer is never flushed), in the same
                     // step that stops the broadcasts, so none follows the close; it ends once
-                    // the answer went out.
-                    link.end(Ending::Answered(frame.map(|frame| frame.code.into())));
-                    reading = false;
+                    // the answer went out. tungstenite gives a code not allowed on the wire as
+                    // 1002 (protocol error).
+                    let code = frame.map(|frame| frame.code).filter(|code| code.is_allowed());
+                    let ending = Ending::Answered(code.map(u16::from));
+                    link.end(ending);
+                    closing = Some(ending);
+                    if waiting {
+                        stalled.as_mut().reset(Instant::now() + CLOSE_GRACE);
+                    }
+                }
+                None | Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake))) => {
+                    return Ok(End::ClientGone)
+                }
+                Some(Err(WsError::Io(error))) if error.kind() == std::io::ErrorKind::ConnectionReset => {
+                    return Ok(End::ClientGone)
                 }
                 Some(Err(error)) => return Err(Broken::Read(error)),
                 Some(Ok(Message::Text(text))) => link.command(&text),
                 Some(Ok(_)) => {} // binary, ping and pong frames carry no commands
             },
-            () = &mut stalled, if waiting => return Ok(End::TooSlow),
-            () = cut_off.cancelled() => return Ok(End::CutOff),
+            // A client that closed and stopped reading is not counted as slow.
+            () = &mut stalled, if waiting => return Ok(closing.map_or(End::TooSlow, End::Ended)),
+            () = &mut cut_off => return Ok(End::CutOff),
         }
     }
 }
