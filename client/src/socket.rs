@@ -3,6 +3,8 @@
 //! storm, so a server meets the two the same way.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -18,7 +20,7 @@ use crate::cable::Input;
 
 /// Commands waiting for the socket (two at most per socket: subscribe and unsubscribe).
 const OUTGOING_QUEUE: usize = 8;
-/// How long a socket closed politely may take to send its close before it is cut off.
+/// How long a socket closed politely may take to exchange closes with the server.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 /// How the socket is opened.
@@ -33,6 +35,8 @@ pub struct Options {
 pub struct Socket {
     id: u64,
     outgoing: mpsc::Sender<String>,
+    /// Set once the socket opened: before, there is nobody to say goodbye to.
+    opened: Arc<AtomicBool>,
     task: JoinHandle<()>,
 }
 
@@ -51,8 +55,9 @@ impl Socket {
         F: Future<Output = bool> + Send + 'static,
     {
         let (outgoing, to_send) = mpsc::channel(OUTGOING_QUEUE);
-        let task = tokio::spawn(run(request, options, to_send, report));
-        Socket { id, outgoing, task }
+        let opened = Arc::new(AtomicBool::new(false));
+        let task = tokio::spawn(run(request, options, to_send, opened.clone(), report));
+        Socket { id, outgoing, opened, task }
     }
 
     /// Which of the sockets opened one after another this is.
@@ -65,9 +70,12 @@ impl Socket {
         self.outgoing.try_send(text).is_ok()
     }
 
-    /// Closes the socket politely, with a close frame; a server that does not take it within
-    /// [`CLOSE_GRACE`] is cut off.
+    /// Closes the socket politely: a close frame, then the server's answer awaited for at most
+    /// [`CLOSE_GRACE`]. A socket still opening is abandoned at once.
     pub fn close(self) {
+        if !self.opened.load(Ordering::Acquire) {
+            return self.abort();
+        }
         drop(self.outgoing);
         let abort = self.task.abort_handle();
         tokio::spawn(async move {
@@ -87,6 +95,7 @@ async fn run<F>(
     request: Result<Request, pressroom_cable_client::Error>,
     options: Options,
     mut to_send: mpsc::Receiver<String>,
+    opened: Arc<AtomicBool>,
     report: impl Fn(Input) -> F,
 ) where
     F: Future<Output = bool>,
@@ -107,6 +116,7 @@ async fn run<F>(
             return;
         }
     };
+    opened.store(true, Ordering::Release);
     if !report(Input::SocketOpened).await {
         return;
     }
@@ -139,7 +149,14 @@ async fn run<F>(
                     }
                 }
                 None => {
-                    let _ = ws.close(None).await;
+                    if ws.close(None).await.is_ok() {
+                        // What still comes, then the server's close (or the end of the stream).
+                        while let Some(Ok(message)) = ws.next().await {
+                            if message.is_close() {
+                                break;
+                            }
+                        }
+                    }
                     return;
                 }
             },
