@@ -7,9 +7,11 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use pressroom_protocol::Event;
+use tokio::sync::Notify;
 
 /// Events kept when `--history` is not given: at 10 events/s a quarter of an hour, about
 /// 3 MiB of JSON.
@@ -22,6 +24,8 @@ pub struct History {
     ring: RwLock<Ring>,
     /// The highest seq this hub committed (it may not have been broadcast yet).
     committed: AtomicU64,
+    /// Woken at every push, for requests waiting on a commit not yet broadcast.
+    pushed: Notify,
 }
 
 #[derive(Debug)]
@@ -60,6 +64,7 @@ impl History {
             epoch: epoch.to_owned(),
             ring: RwLock::new(Ring { capacity, base: head - events.len() as u64, events }),
             committed: AtomicU64::new(head),
+            pushed: Notify::new(),
         }
     }
 
@@ -106,6 +111,7 @@ impl History {
         ring.events.push_back(json);
         drop(ring);
         self.committed(seq);
+        self.pushed.notify_waiters();
     }
 
     /// Events after `after`, at most `limit`, if memory can answer exactly: `after` is within
@@ -142,6 +148,36 @@ impl History {
         }
         body.push_str("]}");
         Some(Bytes::from(body))
+    }
+
+    /// As [`History::page_json`], but a request the ring could answer but for this hub's commits
+    /// not yet broadcast waits up to `patience` for the broadcaster rather than reading the
+    /// database: after a restart, thousands of backfills at once meet commits in flight.
+    pub async fn settled_page_json(&self, after: u64, limit: usize, patience: Duration) -> Option<Bytes> {
+        let patience = tokio::time::sleep(patience);
+        let mut patience = std::pin::pin!(patience);
+        loop {
+            // Registered before looking, so a push in between is not missed.
+            let mut pushed = std::pin::pin!(self.pushed.notified());
+            pushed.as_mut().enable();
+            if let Some(json) = self.page_json(after, limit) {
+                return Some(json);
+            }
+            if !self.broadcasting(after) {
+                return None;
+            }
+            tokio::select! {
+                () = &mut pushed => {}
+                () = &mut patience => return None,
+            }
+        }
+    }
+
+    /// Only commits of this hub not yet broadcast keep the ring from answering `after`.
+    fn broadcasting(&self, after: u64) -> bool {
+        let committed = self.committed.load(Ordering::Relaxed);
+        let ring = self.read();
+        ring.capacity > 0 && after >= ring.base && committed > ring.last()
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Ring> {
@@ -200,6 +236,45 @@ mod tests {
         assert_eq!(history.head(), 1);
         push(&history, 1);
         assert_eq!(seqs(&history.page(0, 10).unwrap()), [1]);
+    }
+
+    #[tokio::test]
+    async fn a_request_waits_for_a_commit_in_flight_rather_than_read_the_database() {
+        let history = Arc::new(History::new("e", 10, 0, &[]));
+        history.committed(1);
+        let waiting = tokio::spawn({
+            let history = history.clone();
+            async move { history.settled_page_json(0, 10, Duration::from_secs(60)).await }
+        });
+        // The waiter looks first: seq 1 is committed but not broadcast, so it waits.
+        tokio::task::yield_now().await;
+        push(&history, 1);
+        let page: EventsPage = serde_json::from_slice(&waiting.await.unwrap().unwrap()).unwrap();
+        assert_eq!((page.head_seq, page.events.len()), (1, 1));
+
+        history.committed(2);
+        let gave_up = history.settled_page_json(0, 10, Duration::from_millis(20)).await;
+        assert_eq!(gave_up, None, "the broadcaster is late: the database answers");
+        assert_eq!(history.settled_page_json(0, 10, Duration::ZERO).await, None);
+        push(&history, 2);
+        assert!(history.settled_page_json(0, 10, Duration::ZERO).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn gaps_the_ring_never_holds_do_not_wait() {
+        let loaded: Vec<Event> = (1..=5).map(event).collect();
+        let history = History::new("e", 3, 5, &loaded);
+        history.committed(6);
+        let asked = std::time::Instant::now();
+        assert_eq!(
+            history.settled_page_json(1, 10, Duration::from_secs(60)).await,
+            None,
+            "older than the ring"
+        );
+        let no_ring = History::new("e", 0, 5, &[]);
+        no_ring.committed(6);
+        assert_eq!(no_ring.settled_page_json(5, 10, Duration::from_secs(60)).await, None, "no ring");
+        assert!(asked.elapsed() < Duration::from_secs(60));
     }
 
     #[test]

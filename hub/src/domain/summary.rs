@@ -13,6 +13,9 @@ use crate::HubError;
 /// Summary requests that may wait at once; more are answered 429 (a load-shedding answer, not a
 /// 5xx). Generous: a waiting request costs a task, not a connection.
 pub const MAX_WAITING_SUMMARIES: usize = 1024;
+/// How long a backfill waits for the broadcaster to record this hub's commits in flight before
+/// it reads the database instead (it takes milliseconds unless the hub is swamped).
+const BROADCAST_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
 /// The newest events a summary's `recent_activity` carries (the contract's bound).
 pub const SUMMARY_ACTIVITY: u64 = 100;
 
@@ -135,9 +138,10 @@ impl Domain {
 
     /// `GET /api/events` as JSON: from the history when it can answer, else the database.
     pub async fn events_json(&self, after: u64, limit: u32) -> Result<Bytes, HubError> {
-        if let Some(json) = self.history.page_json(after, limit as usize) {
+        if let Some(json) = self.history.settled_page_json(after, limit as usize, BROADCAST_PATIENCE).await {
             return Ok(json);
         }
+        tracing::debug!(after, "reading an events page from the database");
         let page = self.detached(move |d| async move { d.events(after, limit).await }).await?;
         Ok(Bytes::from(serde_json::to_vec(&page).expect("a page serialises")))
     }
