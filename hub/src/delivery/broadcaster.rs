@@ -50,6 +50,7 @@ pub fn spawn(
     shutdown: CancellationToken,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
+        let _feeder = source.history.feeder();
         let mut ordering = Ordering::new(last_seq);
         let mut failing = false;
         let mut tail = tokio::time::interval(TAIL_CHECK);

@@ -5,7 +5,7 @@
 //! memory too. Older gaps, and anything the ring cannot answer exactly, go to the database.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -24,8 +24,31 @@ pub struct History {
     ring: RwLock<Ring>,
     /// The highest seq this hub committed (it may not have been broadcast yet).
     committed: AtomicU64,
-    /// Woken at every push, for requests waiting on a commit not yet broadcast.
+    /// Requests waiting for commits in flight ([`History::settled_page_json`]), woken at every
+    /// push while there are any.
+    waiting: AtomicUsize,
     pushed: Notify,
+    /// The broadcaster stopped: nothing committed will reach the ring any more.
+    closed: AtomicBool,
+}
+
+/// What the ring can do for a request.
+enum Lookup {
+    Page(Page),
+    /// Not before the broadcaster recorded commits still in flight.
+    Wait,
+    Database,
+}
+
+/// Held by the broadcaster: when it ends (a shutdown, a panic), the history is closed, so no
+/// request waits for it.
+pub struct Feeder(Arc<History>);
+
+impl Drop for Feeder {
+    fn drop(&mut self) {
+        self.0.closed.store(true, Ordering::Release);
+        self.0.pushed.notify_waiters();
+    }
 }
 
 #[derive(Debug)]
@@ -64,7 +87,9 @@ impl History {
             epoch: epoch.to_owned(),
             ring: RwLock::new(Ring { capacity, base: head - events.len() as u64, events }),
             committed: AtomicU64::new(head),
+            waiting: AtomicUsize::new(0),
             pushed: Notify::new(),
+            closed: AtomicBool::new(false),
         }
     }
 
@@ -111,21 +136,42 @@ impl History {
         ring.events.push_back(json);
         drop(ring);
         self.committed(seq);
-        self.pushed.notify_waiters();
+        if self.waiting.load(Ordering::Acquire) > 0 {
+            self.pushed.notify_waiters();
+        }
+    }
+
+    /// The broadcaster's hold on the history; see [`Feeder`].
+    pub fn feeder(self: &Arc<Self>) -> Feeder {
+        Feeder(self.clone())
     }
 
     /// Events after `after`, at most `limit`, if memory can answer exactly: `after` is within
     /// the ring and nothing committed here is missing from it yet. `None`: ask the database.
     pub fn page(&self, after: u64, limit: usize) -> Option<Page> {
-        let committed = self.committed.load(Ordering::Relaxed);
+        match self.lookup(after, limit, self.committed.load(Ordering::Acquire)) {
+            Lookup::Page(page) => Some(page),
+            Lookup::Wait | Lookup::Database => None,
+        }
+    }
+
+    /// The page after `after` if the ring holds everything up to `settled` (this hub's commits
+    /// when the request came), decided under one lock.
+    fn lookup(&self, after: u64, limit: usize, settled: u64) -> Lookup {
         let ring = self.read();
         let last = ring.last();
-        if ring.capacity == 0 || after < ring.base || after > last || committed > last {
-            return None;
+        if ring.capacity == 0 || after < ring.base {
+            return Lookup::Database;
+        }
+        if last < settled {
+            return if self.closed.load(Ordering::Acquire) { Lookup::Database } else { Lookup::Wait };
+        }
+        if after > last {
+            return Lookup::Database;
         }
         let start = (after - ring.base) as usize;
         let end = (start + limit).min(ring.events.len());
-        Some(Page {
+        Lookup::Page(Page {
             head_seq: last,
             has_more: end < ring.events.len(),
             events: ring.events.range(start..end).cloned().collect(),
@@ -134,7 +180,10 @@ impl History {
 
     /// `page` as the `/api/events` body, `{"epoch","head_seq","has_more","events"}`.
     pub fn page_json(&self, after: u64, limit: usize) -> Option<Bytes> {
-        let page = self.page(after, limit)?;
+        Some(self.json(self.page(after, limit)?))
+    }
+
+    fn json(&self, page: Page) -> Bytes {
         let size: usize = page.events.iter().map(|e| e.len() + 1).sum();
         let mut body = String::with_capacity(size + self.epoch.len() + 64);
         body.push_str(r#"{"epoch":"#);
@@ -147,41 +196,52 @@ impl History {
             body.push_str(event);
         }
         body.push_str("]}");
-        Some(Bytes::from(body))
+        Bytes::from(body)
     }
 
     /// As [`History::page_json`], but a request the ring could answer but for this hub's commits
     /// not yet broadcast waits up to `patience` for the broadcaster rather than reading the
-    /// database: after a restart, thousands of backfills at once meet commits in flight.
+    /// database: after a restart, thousands of backfills at once meet commits in flight. It waits
+    /// for the commits made before it came (what read-your-writes needs), not for later ones, so a
+    /// steady stream of writes cannot keep it waiting.
     pub async fn settled_page_json(&self, after: u64, limit: usize, patience: Duration) -> Option<Bytes> {
+        let settled = self.committed.load(Ordering::Acquire);
         let patience = tokio::time::sleep(patience);
         let mut patience = std::pin::pin!(patience);
+        let _waiting = Waiting::count(&self.waiting);
         loop {
-            // Registered before looking, so a push in between is not missed.
-            let mut pushed = std::pin::pin!(self.pushed.notified());
-            pushed.as_mut().enable();
-            if let Some(json) = self.page_json(after, limit) {
-                return Some(json);
-            }
-            if !self.broadcasting(after) {
-                return None;
+            // Created before looking: a push in between wakes it.
+            let pushed = self.pushed.notified();
+            match self.lookup(after, limit, settled) {
+                Lookup::Page(page) => return Some(self.json(page)),
+                Lookup::Database => return None,
+                Lookup::Wait => {}
             }
             tokio::select! {
-                () = &mut pushed => {}
+                () = pushed => {}
                 () = &mut patience => return None,
             }
         }
     }
 
-    /// Only commits of this hub not yet broadcast keep the ring from answering `after`.
-    fn broadcasting(&self, after: u64) -> bool {
-        let committed = self.committed.load(Ordering::Relaxed);
-        let ring = self.read();
-        ring.capacity > 0 && after >= ring.base && committed > ring.last()
-    }
-
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Ring> {
         self.ring.read().expect("history lock")
+    }
+}
+
+/// One request counted in [`History::waiting`] while it lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn count(waiting: &'a AtomicUsize) -> Self {
+        waiting.fetch_add(1, Ordering::AcqRel);
+        Waiting(waiting)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -255,9 +315,42 @@ mod tests {
         history.committed(2);
         let gave_up = history.settled_page_json(0, 10, Duration::from_millis(20)).await;
         assert_eq!(gave_up, None, "the broadcaster is late: the database answers");
-        assert_eq!(history.settled_page_json(0, 10, Duration::ZERO).await, None);
         push(&history, 2);
         assert!(history.settled_page_json(0, 10, Duration::ZERO).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_waiting_request_is_answered_once_its_own_commits_are_in_even_as_more_arrive() {
+        let history = Arc::new(History::new("e", 10, 0, &[]));
+        history.committed(1);
+        let waiting = tokio::spawn({
+            let history = history.clone();
+            async move { history.settled_page_json(0, 10, Duration::from_secs(60)).await }
+        });
+        tokio::task::yield_now().await;
+        // Another write commits before the first is broadcast: the ring never catches up with
+        // `committed` while writes stream, but the request only needs what was committed before it.
+        history.committed(2);
+        push(&history, 1);
+        let page: EventsPage = serde_json::from_slice(&waiting.await.unwrap().unwrap()).unwrap();
+        assert_eq!((page.head_seq, page.events.len()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_stopped_broadcaster_sends_waiting_requests_to_the_database() {
+        let history = Arc::new(History::new("e", 10, 0, &[]));
+        let feeder = history.feeder();
+        history.committed(1);
+        let waiting = tokio::spawn({
+            let history = history.clone();
+            async move { history.settled_page_json(0, 10, Duration::from_secs(60)).await }
+        });
+        tokio::task::yield_now().await;
+        let asked = std::time::Instant::now();
+        drop(feeder);
+        assert_eq!(waiting.await.unwrap(), None);
+        assert!(asked.elapsed() < Duration::from_secs(30), "answered at once, not after its patience");
+        assert_eq!(history.settled_page_json(0, 10, Duration::from_secs(60)).await, None, "and later ones");
     }
 
     #[tokio::test]
@@ -274,7 +367,7 @@ mod tests {
         let no_ring = History::new("e", 0, 5, &[]);
         no_ring.committed(6);
         assert_eq!(no_ring.settled_page_json(5, 10, Duration::from_secs(60)).await, None, "no ring");
-        assert!(asked.elapsed() < Duration::from_secs(60));
+        assert!(asked.elapsed() < Duration::from_secs(30), "answered at once, not after its patience");
     }
 
     #[test]
