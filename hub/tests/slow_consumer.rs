@@ -1,13 +1,17 @@
 //! A subscriber that stops reading is cut off on its own, while the others keep receiving
-//! everything in order.
+//! everything in order; one that closes, or is still behind as the hub stops, ends promptly.
 
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use pressroom_hub::cable::SEND_TIMEOUT;
 use pressroom_hub::domain::{BookRef, Domain, NewJobOrder};
+use pressroom_hub::server::DRAIN_TIMEOUT;
 use pressroom_protocol::ServerFrame;
 use pressroom_testkit::{CableClient, TestHub};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
 
 /// Commits `count` job orders of about `size` bytes each, whose customers start "0-", "1-", ….
 async fn commit_large_orders(domain: Domain, count: usize, size: usize) {
@@ -127,11 +131,6 @@ async fn a_slow_reader_that_keeps_reading_outlasts_the_send_timeout_and_gets_eve
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscriber_closing_with_frames_queued_gets_its_close_answered_at_once() {
-    use futures_util::SinkExt;
-    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-    use tokio_tungstenite::tungstenite::Message;
-
     let hub = TestHub::start().await;
     let mut closing = CableClient::subscribed(&hub.hub).await;
     let mut reader = CableClient::subscribed(&hub.hub).await;
@@ -169,9 +168,6 @@ async fn a_subscriber_closing_with_frames_queued_gets_its_close_answered_at_once
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_reader_still_behind_at_the_drain_deadline_is_cut_off_as_the_hub_stops() {
-    use pressroom_hub::server::DRAIN_TIMEOUT;
-    use tokio_tungstenite::tungstenite::Message;
-
     let hub = TestHub::start().await;
     let mut slow = CableClient::subscribed(&hub.hub).await;
     // Few commits, so its send timeout cannot run out before it reads.
