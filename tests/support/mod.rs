@@ -76,7 +76,10 @@ impl AppWindow {
         }
         let driver = command.spawn().expect("tauri-driver is installed (scripts/setup installs it)");
         let watchdog = watchdog(driver.id());
+        // tauri-driver listens before the WebKitWebDriver it started does, and a session asked
+        // for in between fails (CI saw "IncompleteMessage"): wait for both.
         wait_for_port(SocketAddr::from(([127, 0, 0, 1], port)));
+        wait_for_port(SocketAddr::from(([127, 0, 0, 1], native_port)));
         let capabilities = json!({
             "browserName": "wry",
             "tauri:options": { "application": application },
@@ -210,7 +213,7 @@ fn watchdog(driver: u32) -> mpsc::Sender<()> {
 fn wait_for_port(addr: SocketAddr) {
     let deadline = Instant::now() + PROMPTLY;
     while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-        assert!(Instant::now() < deadline, "tauri-driver did not listen on {addr}");
+        assert!(Instant::now() < deadline, "the WebDriver did not listen on {addr}");
         std::thread::sleep(Duration::from_millis(50));
     }
 }
