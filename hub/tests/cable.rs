@@ -156,17 +156,21 @@ async fn connections_over_the_limit_get_503_and_oversized_frames_close_only_thei
         other => panic!("a third connection was not refused: {other:?}"),
     }
 
-    // A frame over 1 KiB closes that connection; the other keeps its subscription.
+    // A frame over 1 KiB closes that connection, saying why (1009: too big); the other keeps its
+    // subscription.
     second.ws.send(Message::text("x".repeat(2048))).await.unwrap();
     let closed = tokio::time::timeout(pressroom_testkit::PROMPTLY, async {
-        while let Some(Ok(message)) = second.ws.next().await {
-            if message.is_close() {
-                break;
+        loop {
+            match second.ws.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|frame| u16::from(frame.code)),
+                Some(Ok(_)) => {}
+                other => panic!("the stream ended without a close: {other:?}"),
             }
         }
     })
-    .await;
-    assert!(closed.is_ok(), "the oversized frame's connection was not closed");
+    .await
+    .expect("the oversized frame's connection is closed in time");
+    assert_eq!(closed, Some(1009));
     let order = pressroom_hub::domain::NewJobOrder {
         book: pressroom_hub::domain::BookRef::Title("Limits".into()),
         customer: "A".into(),
@@ -258,5 +262,31 @@ async fn websocket_pings_are_answered_and_a_client_close_is_returned() {
     .await
     .unwrap();
     assert!(answered, "the hub answers a close with its own");
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_text_frame_that_is_not_utf8_is_answered_with_a_close_saying_so() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let hub = TestHub::start().await;
+    let mut client = CableClient::subscribed(&hub.hub).await;
+    let invalid = Frame::message(vec![0xff, 0xfe, b'{'], OpCode::Data(Data::Text), true);
+    client.ws.send(Message::Frame(invalid)).await.unwrap();
+    let code = tokio::time::timeout(pressroom_testkit::PROMPTLY, async {
+        loop {
+            match client.ws.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|frame| u16::from(frame.code)),
+                Some(Ok(_)) => {}
+                other => panic!("the stream ended without a close: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("closed in time");
+    assert_eq!(code, Some(1007), "invalid frame payload data");
     hub.stop().await;
 }

@@ -223,7 +223,18 @@ async fn run(
                 Some(Err(WsError::Io(error))) if error.kind() == std::io::ErrorKind::ConnectionReset => {
                     return Ok(End::ClientGone)
                 }
-                Some(Err(error)) => return Err(Broken::Read(error)),
+                Some(Err(error)) => {
+                    // A frame the hub will not take is answered with a close saying why (RFC 6455
+                    // 7.4.1), as Rails' websocket-driver answers it; the socket failing is not.
+                    let Some(code) = rejection_code(&error) else { return Err(Broken::Read(error)) };
+                    tracing::debug!(%error, code, "rejected a frame; closing");
+                    let ending = Ending::Answered(Some(code));
+                    link.end(ending);
+                    closing = Some(ending);
+                    if waiting {
+                        stalled.as_mut().reset(Instant::now() + CLOSE_GRACE);
+                    }
+                }
                 Some(Ok(Message::Text(text))) => link.command(&text),
                 Some(Ok(_)) => {} // binary, ping and pong frames carry no commands
             },
@@ -231,5 +242,15 @@ async fn run(
             () = &mut stalled, if waiting => return Ok(closing.map_or(End::TooSlow, End::Ended)),
             () = &mut cut_off => return Ok(End::CutOff),
         }
+    }
+}
+
+/// The close code answering a frame the hub rejects, if the error is the frame's fault.
+fn rejection_code(error: &WsError) -> Option<u16> {
+    match error {
+        WsError::Capacity(_) => Some(1009),
+        WsError::Utf8(_) => Some(1007),
+        WsError::Protocol(_) => Some(1002),
+        _ => None,
     }
 }
