@@ -137,7 +137,7 @@ async fn shutdown_tells_clients_to_reconnect() {
 
 #[tokio::test]
 async fn connections_over_the_limit_get_503_and_oversized_frames_close_only_their_connection() {
-    use futures_util::{SinkExt, StreamExt};
+    use futures_util::SinkExt;
     use pressroom_hub::limits::Limits;
     use tokio_tungstenite::tungstenite::{Error, Message};
 
@@ -159,18 +159,7 @@ async fn connections_over_the_limit_get_503_and_oversized_frames_close_only_thei
     // A frame over 1 KiB closes that connection, saying why (1009: too big); the other keeps its
     // subscription.
     second.ws.send(Message::text("x".repeat(2048))).await.unwrap();
-    let closed = tokio::time::timeout(pressroom_testkit::PROMPTLY, async {
-        loop {
-            match second.ws.next().await {
-                Some(Ok(Message::Close(frame))) => return frame.map(|frame| u16::from(frame.code)),
-                Some(Ok(_)) => {}
-                other => panic!("the stream ended without a close: {other:?}"),
-            }
-        }
-    })
-    .await
-    .expect("the oversized frame's connection is closed in time");
-    assert_eq!(closed, Some(1009));
+    assert_eq!(close_code(&mut second).await, Some(1009));
     let order = pressroom_hub::domain::NewJobOrder {
         book: pressroom_hub::domain::BookRef::Title("Limits".into()),
         customer: "A".into(),
@@ -267,7 +256,7 @@ async fn websocket_pings_are_answered_and_a_client_close_is_returned() {
 
 #[tokio::test]
 async fn a_text_frame_that_is_not_utf8_is_answered_with_a_close_saying_so() {
-    use futures_util::{SinkExt, StreamExt};
+    use futures_util::SinkExt;
     use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
     use tokio_tungstenite::tungstenite::protocol::frame::Frame;
     use tokio_tungstenite::tungstenite::Message;
@@ -276,7 +265,17 @@ async fn a_text_frame_that_is_not_utf8_is_answered_with_a_close_saying_so() {
     let mut client = CableClient::subscribed(&hub.hub).await;
     let invalid = Frame::message(vec![0xff, 0xfe, b'{'], OpCode::Data(Data::Text), true);
     client.ws.send(Message::Frame(invalid)).await.unwrap();
-    let code = tokio::time::timeout(pressroom_testkit::PROMPTLY, async {
+    assert_eq!(close_code(&mut client).await, Some(1007), "invalid frame payload data");
+    hub.stop().await;
+}
+
+/// The code of the server's close, read past whatever comes first; panics if the stream ends
+/// without one or nothing closes it within [`pressroom_testkit::PROMPTLY`].
+async fn close_code(client: &mut CableClient) -> Option<u16> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let closing = async {
         loop {
             match client.ws.next().await {
                 Some(Ok(Message::Close(frame))) => return frame.map(|frame| u16::from(frame.code)),
@@ -284,9 +283,6 @@ async fn a_text_frame_that_is_not_utf8_is_answered_with_a_close_saying_so() {
                 other => panic!("the stream ended without a close: {other:?}"),
             }
         }
-    })
-    .await
-    .expect("closed in time");
-    assert_eq!(code, Some(1007), "invalid frame payload data");
-    hub.stop().await;
+    };
+    tokio::time::timeout(pressroom_testkit::PROMPTLY, closing).await.expect("closed in time")
 }

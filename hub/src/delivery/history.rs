@@ -298,14 +298,18 @@ mod tests {
         assert_eq!(seqs(&history.page(0, 10).unwrap()), [1]);
     }
 
+    /// A backfill from seq 0, patient for a minute, on a task of its own; it looks at the ring
+    /// once the test yields.
+    fn waiter(history: &Arc<History>) -> tokio::task::JoinHandle<Option<Bytes>> {
+        let history = history.clone();
+        tokio::spawn(async move { history.settled_page_json(0, 10, Duration::from_secs(60)).await })
+    }
+
     #[tokio::test]
     async fn a_request_waits_for_a_commit_in_flight_rather_than_read_the_database() {
         let history = Arc::new(History::new("e", 10, 0, &[]));
         history.committed(1);
-        let waiting = tokio::spawn({
-            let history = history.clone();
-            async move { history.settled_page_json(0, 10, Duration::from_secs(60)).await }
-        });
+        let waiting = waiter(&history);
         // The waiter looks first: seq 1 is committed but not broadcast, so it waits.
         tokio::task::yield_now().await;
         push(&history, 1);
@@ -323,10 +327,7 @@ mod tests {
     async fn a_waiting_request_is_answered_once_its_own_commits_are_in_even_as_more_arrive() {
         let history = Arc::new(History::new("e", 10, 0, &[]));
         history.committed(1);
-        let waiting = tokio::spawn({
-            let history = history.clone();
-            async move { history.settled_page_json(0, 10, Duration::from_secs(60)).await }
-        });
+        let waiting = waiter(&history);
         tokio::task::yield_now().await;
         // Another write commits before the first is broadcast: the ring never catches up with
         // `committed` while writes stream, but the request only needs what was committed before it.
@@ -341,10 +342,7 @@ mod tests {
         let history = Arc::new(History::new("e", 10, 0, &[]));
         let feeder = history.feeder();
         history.committed(1);
-        let waiting = tokio::spawn({
-            let history = history.clone();
-            async move { history.settled_page_json(0, 10, Duration::from_secs(60)).await }
-        });
+        let waiting = waiter(&history);
         tokio::task::yield_now().await;
         let asked = std::time::Instant::now();
         drop(feeder);
