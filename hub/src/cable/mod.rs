@@ -203,46 +203,59 @@ async fn run(
                 Progress::Drained => waiting = false,
                 Progress::Ended(ending) => return Ok(End::Ended(ending)),
             },
-            incoming = reader.next(), if closing.is_none() => match incoming {
-                Some(Ok(Message::Close(frame))) => {
-                    // The link answers it (tungstenite's own answer is never flushed), in the same
-                    // step that stops the broadcasts, so none follows the close; it ends once
-                    // the answer went out. tungstenite gives a code not allowed on the wire as
-                    // 1002 (protocol error).
-                    let code = frame.map(|frame| frame.code).filter(|code| code.is_allowed());
-                    let ending = Ending::Answered(code.map(u16::from));
+            incoming = reader.next(), if closing.is_none() => match read(incoming, link)? {
+                Read::Handled => {}
+                Read::Gone => return Ok(End::ClientGone),
+                Read::Answer(code) => {
+                    // The link answers, in the same step that stops the broadcasts, so none
+                    // follows the close; it ends once the answer went out.
+                    let ending = Ending::Answered(code);
                     link.end(ending);
                     closing = Some(ending);
                     if waiting {
                         stalled.as_mut().reset(Instant::now() + CLOSE_GRACE);
                     }
                 }
-                None | Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake))) => {
-                    return Ok(End::ClientGone)
-                }
-                Some(Err(WsError::Io(error))) if error.kind() == std::io::ErrorKind::ConnectionReset => {
-                    return Ok(End::ClientGone)
-                }
-                Some(Err(error)) => {
-                    // A frame the hub will not take is answered with a close saying why (RFC 6455
-                    // 7.4.1), as Rails' websocket-driver answers it; the socket failing is not.
-                    let Some(code) = rejection_code(&error) else { return Err(Broken::Read(error)) };
-                    tracing::debug!(%error, code, "rejected a frame; closing");
-                    let ending = Ending::Answered(Some(code));
-                    link.end(ending);
-                    closing = Some(ending);
-                    if waiting {
-                        stalled.as_mut().reset(Instant::now() + CLOSE_GRACE);
-                    }
-                }
-                Some(Ok(Message::Text(text))) => link.command(&text),
-                Some(Ok(_)) => {} // binary, ping and pong frames carry no commands
             },
             // A client that closed and stopped reading is not counted as slow.
             () = &mut stalled, if waiting => return Ok(closing.map_or(End::TooSlow, End::Ended)),
             () = &mut cut_off => return Ok(End::CutOff),
         }
     }
+}
+
+/// What a frame read from the client asks of the connection.
+enum Read {
+    Handled,
+    /// The client went away without a close.
+    Gone,
+    /// A close (the client's, or the hub's for a frame it rejects) with this status code.
+    Answer(Option<u16>),
+}
+
+/// Applies one read from the client: a command is handled at once.
+fn read(incoming: Option<Result<Message, WsError>>, link: &Link) -> Result<Read, Broken> {
+    Ok(match incoming {
+        Some(Ok(Message::Text(text))) => {
+            link.command(&text);
+            Read::Handled
+        }
+        Some(Ok(Message::Close(frame))) => {
+            // tungstenite's own answer is never flushed. It gives a code not allowed on the wire
+            // as 1002 (protocol error).
+            Read::Answer(frame.map(|frame| frame.code).filter(|code| code.is_allowed()).map(u16::from))
+        }
+        Some(Ok(_)) => Read::Handled, // binary, ping and pong frames carry no commands
+        None | Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake))) => Read::Gone,
+        Some(Err(WsError::Io(error))) if error.kind() == std::io::ErrorKind::ConnectionReset => Read::Gone,
+        Some(Err(error)) => {
+            // A frame the hub will not take is answered with a close saying why (RFC 6455 7.4.1),
+            // as Rails' websocket-driver answers it; the socket failing is not.
+            let Some(code) = rejection_code(&error) else { return Err(Broken::Read(error)) };
+            tracing::debug!(%error, code, "rejected a frame; closing");
+            Read::Answer(Some(code))
+        }
+    })
 }
 
 /// The close code answering a frame the hub rejects, if the error is the frame's fault.
