@@ -67,10 +67,10 @@ impl Ring {
 
 /// A page of `/api/events` answered from memory.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Page {
-    pub head_seq: u64,
-    pub has_more: bool,
-    pub events: Vec<Arc<str>>,
+struct Page {
+    head_seq: u64,
+    has_more: bool,
+    events: Vec<Arc<str>>,
 }
 
 impl History {
@@ -146,15 +146,6 @@ impl History {
         Feeder(self.clone())
     }
 
-    /// Events after `after`, at most `limit`, if memory can answer exactly: `after` is within
-    /// the ring and nothing committed here is missing from it yet. `None`: ask the database.
-    pub fn page(&self, after: u64, limit: usize) -> Option<Page> {
-        match self.lookup(after, limit, self.committed.load(Ordering::Acquire)) {
-            Lookup::Page(page) => Some(page),
-            Lookup::Wait | Lookup::Database => None,
-        }
-    }
-
     /// The page after `after` if the ring holds everything up to `settled` (this hub's commits
     /// when the request came), decided under one lock.
     fn lookup(&self, after: u64, limit: usize, settled: u64) -> Lookup {
@@ -179,10 +170,6 @@ impl History {
     }
 
     /// `page` as the `/api/events` body, `{"epoch","head_seq","has_more","events"}`.
-    pub fn page_json(&self, after: u64, limit: usize) -> Option<Bytes> {
-        Some(self.json(self.page(after, limit)?))
-    }
-
     fn json(&self, page: Page) -> Bytes {
         let size: usize = page.events.iter().map(|e| e.len() + 1).sum();
         let mut body = String::with_capacity(size + self.epoch.len() + 64);
@@ -199,8 +186,9 @@ impl History {
         Bytes::from(body)
     }
 
-    /// As [`History::page_json`], but a request the ring could answer but for this hub's commits
-    /// not yet broadcast waits up to `patience` for the broadcaster rather than reading the
+    /// Events after `after`, at most `limit`, as the `/api/events` body, if memory can answer
+    /// exactly (`None`: ask the database). A request the ring could answer but for this hub's
+    /// commits not yet broadcast waits up to `patience` for the broadcaster rather than reading the
     /// database: after a restart, thousands of backfills at once meet commits in flight. It waits
     /// for the commits made before it came (what read-your-writes needs), not for later ones, so a
     /// steady stream of writes cannot keep it waiting.
@@ -263,6 +251,18 @@ mod tests {
         event
     }
 
+    /// The page memory answers right now, as a request that would not wait.
+    fn answered(history: &History, after: u64, limit: usize) -> Option<Page> {
+        match history.lookup(after, limit, history.committed.load(Ordering::Acquire)) {
+            Lookup::Page(page) => Some(page),
+            Lookup::Wait | Lookup::Database => None,
+        }
+    }
+
+    fn page_json(history: &History, after: u64, limit: usize) -> Option<Bytes> {
+        answered(history, after, limit).map(|page| history.json(page))
+    }
+
     fn seqs(page: &Page) -> Vec<u64> {
         page.events.iter().map(|e| serde_json::from_str::<Event>(e).unwrap().seq.unwrap()).collect()
     }
@@ -275,27 +275,27 @@ mod tests {
     fn serves_what_it_holds_and_sends_older_gaps_to_the_database() {
         let loaded: Vec<Event> = (1..=5).map(event).collect();
         let history = History::new("e", 3, 5, &loaded);
-        assert_eq!(history.page(1, 100), None, "seq 2 was not kept");
-        let page = history.page(2, 100).unwrap();
+        assert_eq!(answered(&history, 1, 100), None, "seq 2 was not kept");
+        let page = answered(&history, 2, 100).unwrap();
         assert_eq!((seqs(&page), page.head_seq, page.has_more), (vec![3, 4, 5], 5, false));
-        let page = history.page(2, 2).unwrap();
+        let page = answered(&history, 2, 2).unwrap();
         assert_eq!((seqs(&page), page.has_more), (vec![3, 4], true));
-        assert_eq!(history.page(5, 100).unwrap().events.len(), 0, "caught up");
-        assert_eq!(history.page(6, 100), None, "ahead of this hub: the database decides");
+        assert_eq!(answered(&history, 5, 100).unwrap().events.len(), 0, "caught up");
+        assert_eq!(answered(&history, 6, 100), None, "ahead of this hub: the database decides");
         push(&history, 6);
-        assert_eq!(seqs(&history.page(3, 100).unwrap()), [4, 5, 6], "the oldest made room");
-        assert_eq!(history.page(2, 100), None);
+        assert_eq!(seqs(&answered(&history, 3, 100).unwrap()), [4, 5, 6], "the oldest made room");
+        assert_eq!(answered(&history, 2, 100), None);
     }
 
     #[test]
     fn a_commit_not_yet_broadcast_sends_the_request_to_the_database() {
         let history = History::new("e", 10, 0, &[]);
-        assert_eq!(history.page(0, 10).unwrap().events.len(), 0);
+        assert_eq!(answered(&history, 0, 10).unwrap().events.len(), 0);
         history.committed(1);
-        assert_eq!(history.page(0, 10), None);
+        assert_eq!(answered(&history, 0, 10), None);
         assert_eq!(history.head(), 1);
         push(&history, 1);
-        assert_eq!(seqs(&history.page(0, 10).unwrap()), [1]);
+        assert_eq!(seqs(&answered(&history, 0, 10).unwrap()), [1]);
     }
 
     /// A backfill from seq 0, patient for a minute, on a task of its own; it looks at the ring
@@ -372,29 +372,29 @@ mod tests {
     fn loaded_events_that_do_not_end_at_the_head_are_not_trusted() {
         let loaded: Vec<Event> = [1, 2, 4].into_iter().map(event).collect();
         let history = History::new("e", 10, 4, &loaded);
-        assert_eq!(history.page(0, 10), None);
-        assert_eq!(history.page(4, 10).unwrap().events.len(), 0);
+        assert_eq!(answered(&history, 0, 10), None);
+        assert_eq!(answered(&history, 4, 10).unwrap().events.len(), 0);
         let history = History::new("e", 10, 7, &(1..=5).map(event).collect::<Vec<_>>());
-        assert_eq!(history.page(5, 10), None);
+        assert_eq!(answered(&history, 5, 10), None);
     }
 
     #[test]
     fn no_history_means_every_backfill_reads_the_database() {
         let history = History::new("e", 0, 2, &[event(1), event(2)]);
-        assert_eq!(history.page(0, 10), None);
+        assert_eq!(answered(&history, 0, 10), None);
         push(&history, 3);
-        assert_eq!(history.page(0, 10), None);
+        assert_eq!(answered(&history, 0, 10), None);
         assert_eq!(history.head(), 3);
     }
 
     #[test]
     fn the_body_is_an_events_page() {
         let history = History::new("e\"1", 10, 2, &[event(1), event(2)]);
-        let page: EventsPage = serde_json::from_slice(&history.page_json(0, 10).unwrap()).unwrap();
+        let page: EventsPage = serde_json::from_slice(&page_json(&history, 0, 10).unwrap()).unwrap();
         assert_eq!(page.epoch, "e\"1");
         assert_eq!((page.head_seq, page.has_more), (2, false));
         assert_eq!(page.events, [event(1), event(2)]);
-        let empty: EventsPage = serde_json::from_slice(&history.page_json(2, 10).unwrap()).unwrap();
+        let empty: EventsPage = serde_json::from_slice(&page_json(&history, 2, 10).unwrap()).unwrap();
         assert!(empty.events.is_empty());
     }
 }
